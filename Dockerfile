@@ -1,0 +1,15 @@
+# The application image used by every worker, beat and Flower in docker-compose.yml.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY interestgraph ./interestgraph
+COPY cypher ./cypher
+COPY neo4j_local ./neo4j_local
+COPY ingest ./ingest
+COPY gnn ./gnn
+COPY workers ./workers
+RUN pip install --no-cache-dir . flower
+RUN useradd --create-home --uid 10001 app && mkdir -p /var/lib/interestgraph && chown app /var/lib/interestgraph
+USER app
+CMD ["celery", "-A", "workers", "worker", "-Q", "ingest,nlp,gnn"]

@@ -1,0 +1,108 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+# Both are idempotent. State (Neo4j, Redis, logs, models) lives in $INTERESTGRAPH_HOME;
+# the virtualenv lives outside the clone so CI's fresh checkouts reuse it.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= $(HOME)/.cache/interestgraph/venv
+IG := $(VENV)/bin/interestgraph
+PKGS := interestgraph cypher neo4j_local ingest gnn workers
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+export INTERESTGRAPH_HOME ?= $(HOME)/.local/share/interestgraph
+export CELERY_BROKER_URL ?= redis://localhost:6379/0
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+RUN_DIR := $(INTERESTGRAPH_HOME)/run
+LOG_DIR := $(INTERESTGRAPH_HOME)/logs
+REDIS_DIR := $(INTERESTGRAPH_HOME)/redis
+PASSWORD_FILE := $(INTERESTGRAPH_HOME)/neo4j.password
+
+# The local Neo4j password: from the environment, else generated once into a 0600 file.
+# It reaches commands through the environment only, never a command line.
+ifndef NEO4J_PASSWORD
+NEO4J_PASSWORD := $(shell mkdir -p "$(INTERESTGRAPH_HOME)" && { [ -s "$(PASSWORD_FILE)" ] || (umask 077 && head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' > "$(PASSWORD_FILE)"); } && cat "$(PASSWORD_FILE)")
+endif
+export NEO4J_PASSWORD
+
+DEPS_STAMP := $(VENV)/.deps-$(shell sha256sum pyproject.toml | cut -c1-12)
+
+.PHONY: help demo test venv neo4j redis worker worker-stop schema services stop lint unit integration
+
+help:
+	@echo "make demo   set up everything, ingest the sample events, refresh embeddings via Celery, recommend"
+	@echo "make test   set up everything, then lint, type-check and run every test"
+	@echo "make stop   stop the worker, Redis and Neo4j started by make"
+
+$(DEPS_STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required (PYTHON=$(PYTHON))" >&2; exit 1; }
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.deps-* && touch $@ && echo "$(CURDIR)" > $(VENV)/.src
+
+# The editable install must point at this checkout (CI builds from a fresh clone).
+venv: $(DEPS_STAMP)
+	@[ "$$(cat $(VENV)/.src 2>/dev/null)" = "$(CURDIR)" ] || { $(VENV)/bin/pip install -q --no-deps -e . && echo "$(CURDIR)" > $(VENV)/.src; }
+
+neo4j: venv
+	@$(IG) neo4j start
+
+redis:
+	@command -v redis-server >/dev/null || $(SUDO) apt-get install -y --no-install-recommends redis-server \
+	  || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends redis-server; }
+	@mkdir -p $(REDIS_DIR)
+	@redis-cli -p 6379 ping >/dev/null 2>&1 || redis-server --port 6379 --bind 127.0.0.1 --daemonize yes \
+	  --dir $(REDIS_DIR) --pidfile $(REDIS_DIR)/redis.pid --logfile $(REDIS_DIR)/redis.log \
+	  --appendonly yes --appendfsync everysec
+	@for i in $$(seq 100); do redis-cli -p 6379 ping >/dev/null 2>&1 && exit 0; sleep 0.1; done; \
+	  echo "Redis did not start; see $(REDIS_DIR)/redis.log" >&2; exit 1
+
+# Always restarts, so the worker runs the code of this checkout.
+worker: venv redis worker-stop
+	@mkdir -p $(RUN_DIR) $(LOG_DIR)
+	@$(VENV)/bin/celery -A workers worker -Q ingest,nlp,gnn -n ig@%h -c 1 --detach \
+	  --workdir=$(CURDIR) --pidfile=$(RUN_DIR)/worker.pid --logfile=$(LOG_DIR)/worker.log --loglevel=INFO
+	@$(IG) workers ping --timeout 90
+
+worker-stop:
+	@if [ -s $(RUN_DIR)/worker.pid ] && kill -0 $$(cat $(RUN_DIR)/worker.pid) 2>/dev/null; then \
+	  kill -TERM $$(cat $(RUN_DIR)/worker.pid); \
+	  for i in $$(seq 300); do kill -0 $$(cat $(RUN_DIR)/worker.pid) 2>/dev/null || break; sleep 0.1; done; \
+	  kill -0 $$(cat $(RUN_DIR)/worker.pid) 2>/dev/null && kill -KILL $$(cat $(RUN_DIR)/worker.pid); \
+	  echo "worker stopped"; fi; rm -f $(RUN_DIR)/worker.pid
+
+schema: neo4j
+	@$(IG) schema apply
+
+services: neo4j redis schema worker
+
+demo: services
+	$(IG) ingest ingest/samples/demo_events.jsonl
+	$(IG) refresh
+	$(IG) recommend u1
+	$(IG) similar u1 --k 5
+	@echo
+	@echo "Neo4j Browser: http://localhost:7474/browser/  (bolt://localhost:7687, user neo4j,"
+	@echo "password in $(PASSWORD_FILE)). Stop everything with: make stop"
+
+lint: venv
+	$(VENV)/bin/ruff check $(PKGS) tests
+	$(VENV)/bin/mypy
+
+unit: venv
+	$(VENV)/bin/pytest -q tests/unit
+
+integration: services
+	$(VENV)/bin/pytest -q tests/integration
+
+test: services lint
+	$(VENV)/bin/pytest -q tests
+
+stop: worker-stop
+	@if [ -s $(REDIS_DIR)/redis.pid ] && kill -0 $$(cat $(REDIS_DIR)/redis.pid) 2>/dev/null; then \
+	  redis-cli -p 6379 shutdown >/dev/null 2>&1 || kill -TERM $$(cat $(REDIS_DIR)/redis.pid); \
+	  echo "Redis stopped"; fi
+	@[ -x $(IG) ] && $(IG) neo4j stop || true

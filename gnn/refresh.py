@@ -1,0 +1,167 @@
+"""Refresh: claim dirty nodes under a lease, pull, embed, write back, refresh SIMILAR_TO.
+
+Step by step (each a small function, ``refresh`` calls them in order):
+
+1. ``claim``: up to ``batch_size`` dirty users and items, oldest first, leased to us.
+2. ``extract``: their sampled neighbourhoods, in one read transaction.
+3. ``embed``: the active GIN/GCN on the GPU when there is one, else the CPU.
+4. ``write_back``: vectors, model tag and time; the dirty mark is cleared only if the
+   node was not touched again meanwhile; the lease is released.
+5. ``refresh_similar``: top-k ``SIMILAR_TO`` for the re-embedded users.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+from neo4j import Driver
+from tqdm import tqdm
+
+from gnn.extract import DEFAULT_FANOUT, NodeKey, Subgraph, extract
+from gnn.models import InterestEncoder
+from gnn.registry import ModelCard, active_card, build
+from interestgraph.errors import ConfigError
+from interestgraph.graph import write
+from interestgraph.settings import Settings
+
+DEFAULT_LEASE_MS = 60_000
+SIMILAR_K = 10
+
+
+def pick_device(choice: str) -> torch.device:
+    """``auto`` → CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
+    if choice == "cpu":
+        return torch.device("cpu")
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if choice == "cuda":
+        raise ConfigError("INTERESTGRAPH_DEVICE=cuda but torch sees no CUDA device")
+    return torch.device("cpu")
+
+
+@dataclass
+class Claimed:
+    users: dict[str, int] = field(default_factory=dict)  # id -> dirty_seq at claim time
+    items: dict[str, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.users) + len(self.items)
+
+
+@dataclass
+class RefreshReport:
+    users: int = 0
+    items: int = 0
+    still_dirty: int = 0
+    batches: int = 0
+    seconds: float = 0.0
+    model: str = ""
+    device: str = ""
+    owner: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Embedder:
+    """The active model on its device, loaded once per process and reused."""
+
+    def __init__(self, settings: Settings, card: ModelCard | None = None) -> None:
+        self.card = card or active_card(settings)
+        self.device = pick_device(settings.device)
+        self.model: InterestEncoder = build(self.card).to(self.device)
+
+    @torch.inference_mode()
+    def __call__(self, sub: Subgraph) -> torch.Tensor:
+        """Embeddings of ``sub``'s seeds, on the CPU, in seed order."""
+        if sub.x.shape[0] == 0:
+            return torch.empty((0, self.card.out_channels))
+        out = self.model(sub.x.to(self.device), sub.edge_index.to(self.device), sub.edge_attr.to(self.device))
+        return out[sub.seed_index.to(self.device)].float().cpu()
+
+
+def default_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def claim(driver: Driver, settings: Settings, owner: str, limit: int, lease_ms: int) -> Claimed:
+    now = int(time.time() * 1000)
+    got = Claimed()
+    for rec in write(driver, settings, "gnn/claim_dirty", now_ms=now, lease_ms=lease_ms, owner=owner, limit=limit):
+        target = got.users if rec["label"] == "User" else got.items
+        target[rec["id"]] = rec["dirty_seq"] or 0
+    return got
+
+
+def write_back(driver: Driver, settings: Settings, owner: str, model_tag: str,
+               claimed: Claimed, keys: list[NodeKey], vectors: torch.Tensor) -> int:
+    """Write vectors; returns how many nodes stay dirty because they changed meanwhile."""
+    users, items = [], []
+    for (label, node_id), vec in zip(keys, vectors.tolist(), strict=True):
+        if label == "User":
+            users.append({"id": node_id, "embedding": vec, "dirty_seq": claimed.users[node_id]})
+        else:
+            items.append({"id": node_id, "embedding": vec, "dirty_seq": claimed.items[node_id]})
+    recs = write(driver, settings, "gnn/write_embeddings", users=users, items=items, model=model_tag, owner=owner)
+    return sum(1 for r in recs if not r["cleared"])
+
+
+def release(driver: Driver, settings: Settings, owner: str, claimed: Claimed) -> None:
+    write(driver, settings, "gnn/release_leases", owner=owner, users=list(claimed.users), items=list(claimed.items))
+
+
+def refresh_similar(driver: Driver, settings: Settings, user_ids: list[str], k: int = SIMILAR_K) -> None:
+    if user_ids:
+        write(driver, settings, "gnn/refresh_similar_users", ids=user_ids, k=k)
+
+
+def refresh_batch(driver: Driver, settings: Settings, embedder: Embedder, owner: str,
+                  claimed: Claimed, fanout: tuple[int, ...] = DEFAULT_FANOUT) -> int:
+    """Embed one claimed batch; returns the count left dirty. Leases are released on failure."""
+    try:
+        sub = extract(driver, settings, sorted(claimed.users), sorted(claimed.items),
+                      fanout=fanout[: embedder.card.num_layers])
+        vectors = embedder(sub)
+        still_dirty = write_back(driver, settings, owner, embedder.card.tag, claimed, sub.seeds, vectors)
+    except BaseException:
+        release(driver, settings, owner, claimed)
+        raise
+    refresh_similar(driver, settings, sorted(claimed.users))
+    return still_dirty
+
+
+def refresh(driver: Driver, settings: Settings, *, embedder: Embedder | None = None, all_nodes: bool = False,
+            batch_size: int = 256, max_batches: int | None = None, lease_ms: int = DEFAULT_LEASE_MS,
+            owner: str | None = None, progress: bool = False,
+            on_batch: Callable[[Claimed], None] | None = None) -> RefreshReport:
+    """Re-embed dirty users and items (all of them with ``all_nodes``) until none is left."""
+    if batch_size <= 0:
+        raise ConfigError(f"batch_size must be > 0, got {batch_size}")
+    started = time.perf_counter()
+    embedder = embedder or Embedder(settings)
+    owner = owner or default_owner()
+    if all_nodes:
+        write(driver, settings, "gnn/mark_all_dirty", now_ms=int(time.time() * 1000))
+    report = RefreshReport(model=embedder.card.tag, device=str(embedder.device), owner=owner)
+    with tqdm(desc="refresh", unit="node", disable=not progress, file=sys.stderr) as bar:
+        while max_batches is None or report.batches < max_batches:
+            claimed = claim(driver, settings, owner, batch_size, lease_ms)
+            if not claimed:
+                break
+            report.still_dirty += refresh_batch(driver, settings, embedder, owner, claimed)
+            report.users += len(claimed.users)
+            report.items += len(claimed.items)
+            report.batches += 1
+            bar.update(len(claimed))
+            if on_batch is not None:
+                on_batch(claimed)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report

@@ -1,0 +1,115 @@
+"""Pre-aggregation of a batch: many events for one (user, target, type) become one row.
+
+Weights decay exponentially with a half-life ``h``. A key's weight is stored *as of* its
+``last_at``: ``w(L) = sum_i a_i * 2^(-(L - t_i)/h)``. Merging two such sums is
+``w = w1 * 2^(-(L - L1)/h) + w2 * 2^(-(L - L2)/h)`` with ``L = max(L1, L2)``, which does
+not depend on arrival order, so late events land exactly as if they had come in time.
+The graph side (``cypher/ingest/*.cypher``) applies the same merge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingest.events import BEHAVIOUR_OF, TYPE_WEIGHT, Event, EventType, normalise_query, query_id
+
+
+def decay(weight: float, from_ms: int, to_ms: int, half_life_ms: float) -> float:
+    """``weight`` observed at ``from_ms``, seen from ``to_ms`` (>= from_ms)."""
+    return weight * 2.0 ** (-(to_ms - from_ms) / half_life_ms)
+
+
+@dataclass
+class _Acc:
+    count: int = 0
+    first_ms: int = 0
+    last_ms: int = 0
+    weight: float = 0.0
+
+    def add(self, ts_ms: int, amount: float, half_life_ms: float) -> None:
+        if self.count == 0:
+            self.first_ms = self.last_ms = ts_ms
+            self.weight = amount
+        elif ts_ms >= self.last_ms:
+            self.weight = decay(self.weight, self.last_ms, ts_ms, half_life_ms) + amount
+            self.last_ms = ts_ms
+        else:
+            self.weight += decay(amount, ts_ms, self.last_ms, half_life_ms)
+        self.first_ms = min(self.first_ms, ts_ms)
+        self.count += 1
+
+    def row(self) -> dict[str, Any]:
+        return {"count": self.count, "first_ms": self.first_ms, "last_ms": self.last_ms, "w": self.weight}
+
+
+@dataclass
+class BatchRows:
+    """Parameter rows for one write transaction, each list sorted for stable locking."""
+
+    event_ids: list[str] = field(default_factory=list)
+    users: list[str] = field(default_factory=list)
+    items: list[dict[str, Any]] = field(default_factory=list)
+    behaviours: list[dict[str, Any]] = field(default_factory=list)
+    searches: list[dict[str, Any]] = field(default_factory=list)
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+    interests: list[dict[str, Any]] = field(default_factory=list)
+    touched_items: list[str] = field(default_factory=list)
+
+
+def aggregate(events: Iterable[Event], half_life_ms: float) -> BatchRows:
+    """Collapse a deduplicated batch into the rows the ingest Cypher expects."""
+    ids: list[str] = []
+    users: set[str] = set()
+    items: dict[str, dict[str, Any]] = {}
+    item_meta_ts: dict[str, int] = {}
+    behaviours: dict[tuple[str, str, str], _Acc] = {}
+    searches: dict[tuple[str, str], _Acc] = {}
+    query_text: dict[str, str] = {}
+    latest_review: dict[tuple[str, str], Event] = {}
+    interests: dict[tuple[str, str], _Acc] = {}
+
+    for ev in events:
+        ids.append(ev.event_id)
+        users.add(ev.user_id)
+        if ev.item_id is not None:
+            row = items.setdefault(ev.item_id, {"id": ev.item_id, "title": None, "price": None, "categories": []})
+            if ev.item is not None and ev.ts_ms >= item_meta_ts.get(ev.item_id, -1):
+                item_meta_ts[ev.item_id] = ev.ts_ms
+                row["title"] = ev.item.title if ev.item.title is not None else row["title"]
+                row["price"] = ev.item.price if ev.item.price is not None else row["price"]
+                for c in ev.item.categories:
+                    if c not in row["categories"]:
+                        row["categories"].append(c)
+        amount = TYPE_WEIGHT[ev.type]
+        if ev.type is EventType.SEARCH:
+            assert ev.query is not None
+            qid = query_id(ev.query)
+            query_text.setdefault(qid, normalise_query(ev.query))
+            searches.setdefault((ev.user_id, qid), _Acc()).add(ev.ts_ms, amount, half_life_ms)
+            continue
+        assert ev.item_id is not None
+        key = (ev.user_id, ev.item_id, BEHAVIOUR_OF[ev.type].value)
+        behaviours.setdefault(key, _Acc()).add(ev.ts_ms, amount, half_life_ms)
+        interest = amount
+        if ev.type is EventType.REVIEW:
+            assert ev.sentiment is not None
+            prev = latest_review.get((ev.user_id, ev.item_id))
+            if prev is None or ev.ts_ms >= prev.ts_ms:
+                latest_review[(ev.user_id, ev.item_id)] = ev
+            # A review moves interest by its sentiment: a negative review lowers it.
+            interest = amount * ev.sentiment
+        interests.setdefault((ev.user_id, ev.item_id), _Acc()).add(ev.ts_ms, interest, half_life_ms)
+
+    out = BatchRows(event_ids=ids, users=sorted(users))
+    out.items = [items[k] for k in sorted(items)]
+    out.touched_items = sorted(items)
+    out.behaviours = [{"user": u, "item": i, "rel": rel, **acc.row()}
+                      for (u, i, rel), acc in sorted(behaviours.items())]
+    out.searches = [{"user": u, "query": q, "text": query_text[q], **acc.row()}
+                    for (u, q), acc in sorted(searches.items())]
+    out.reviews = [{"user": u, "item": i, "rating": ev.rating, "sentiment": ev.sentiment,
+                    "text": ev.text, "at_ms": ev.ts_ms} for (u, i), ev in sorted(latest_review.items())]
+    out.interests = [{"user": u, "item": i, **acc.row()} for (u, i), acc in sorted(interests.items())]
+    return out

@@ -1,0 +1,91 @@
+"""The Neo4j driver, one per process, and driver errors mapped onto our tree.
+
+Statements come from the :mod:`cypher` registry by name; values are always parameters.
+Reads and writes go through ``execute_query`` with an explicit routing hint, so the same
+code runs against a single server or a ``neo4j://`` cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import neo4j
+from neo4j import Driver, GraphDatabase, ManagedTransaction, Record, RoutingControl, unit_of_work
+from neo4j import exceptions as nx
+
+from cypher import query, text
+from interestgraph.errors import GraphError, TransientGraphError
+from interestgraph.settings import Settings
+
+T = TypeVar("T")
+
+# Errors a caller may retry: the driver's own transient class plus lost connections.
+RETRYABLE: tuple[type[Exception], ...] = (nx.TransientError, nx.ServiceUnavailable, nx.SessionExpired)
+
+
+def open_driver(settings: Settings) -> Driver:
+    """A driver for ``settings``; not shareable across processes (open one per process)."""
+    return GraphDatabase.driver(
+        settings.neo4j_uri,
+        auth=(settings.neo4j_user, settings.neo4j_password.reveal()),
+        user_agent="interestgraph/0.1",
+        max_transaction_retry_time=30.0,
+    )
+
+
+@contextmanager
+def translated_errors(what: str) -> Iterator[None]:
+    """Re-raise driver errors as ``GraphError``/``TransientGraphError`` (chained)."""
+    try:
+        yield
+    except RETRYABLE as e:
+        raise TransientGraphError(f"{what}: Neo4j is unavailable or busy ({type(e).__name__}: {e})") from e
+    except nx.AuthError as e:
+        raise GraphError(f"{what}: Neo4j rejected the credentials in NEO4J_USER/NEO4J_PASSWORD") from e
+    except nx.Neo4jError as e:
+        raise GraphError(f"{what}: {e.code}: {e.message}") from e
+    except nx.DriverError as e:
+        raise GraphError(f"{what}: {type(e).__name__}: {e}") from e
+
+
+def read(driver: Driver, settings: Settings, name: str, **params: Any) -> list[Record]:
+    """Run the registered read statement ``name`` and return its records."""
+    with translated_errors(name):
+        result = driver.execute_query(query(name), params, database_=settings.neo4j_database,
+                                      routing_=RoutingControl.READ)
+    return list(result.records)
+
+
+def write(driver: Driver, settings: Settings, name: str, **params: Any) -> list[Record]:
+    """Run the registered write statement ``name`` (retried by the driver when transient)."""
+    with translated_errors(name):
+        result = driver.execute_query(query(name), params, database_=settings.neo4j_database,
+                                      routing_=RoutingControl.WRITE)
+    return list(result.records)
+
+
+def in_write_tx(driver: Driver, settings: Settings, what: str,
+                work: Callable[[ManagedTransaction], T]) -> T:
+    """Run ``work`` in one managed write transaction (all or nothing, driver-retried)."""
+    with translated_errors(what), driver.session(database=settings.neo4j_database) as session:
+        return session.execute_write(_tagged(what, work))
+
+
+def in_read_tx(driver: Driver, settings: Settings, what: str,
+               work: Callable[[ManagedTransaction], T]) -> T:
+    """Run ``work`` in one managed read transaction (a consistent snapshot of reads)."""
+    with translated_errors(what), driver.session(database=settings.neo4j_database,
+                                                 default_access_mode=neo4j.READ_ACCESS) as session:
+        return session.execute_read(_tagged(what, work))
+
+
+def _tagged(what: str, work: Callable[[ManagedTransaction], T]) -> Callable[[ManagedTransaction], T]:
+    # Transaction functions carry their tag here (tx.run takes no Query metadata).
+    return unit_of_work(metadata={"app": "interestgraph", "work": what})(work)
+
+
+def run(tx: ManagedTransaction, name: str, **params: Any) -> list[Record]:
+    """Run a registered statement inside ``tx`` and fetch all its records."""
+    return list(tx.run(text(name), params))

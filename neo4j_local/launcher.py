@@ -1,0 +1,310 @@
+"""A real Neo4j 5.26 Community server, assembled from Maven Central, run without Docker.
+
+The layout under ``$INTERESTGRAPH_HOME/neo4j`` is the official distribution's
+(``lib``, ``plugins``, ``conf``, ``data``, ``logs``, ``run``), and the server is started
+by Neo4j's own ``Neo4jCommand`` entry point, exactly what ``bin/neo4j start`` runs. Data
+lives in ``data/`` and survives stop/start. Auth is always on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from interestgraph.errors import LocalServiceError, PortTakenError, ToolMissingError
+from interestgraph.settings import Secret
+
+BOLT_PORT = 7687
+HTTP_PORT = 7474
+_INITIAL_PASSWORD = "neo4j"  # Neo4j's documented first-start password, changed at once
+_MIN_PASSWORD = 8
+_MIN_JAVA = 17
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the local server's folders are."""
+
+    root: Path
+
+    @classmethod
+    def under(cls, home: Path) -> Layout:
+        return cls(home / "neo4j")
+
+    @property
+    def lib(self) -> Path:
+        return self.root / "lib"
+
+    @property
+    def plugins(self) -> Path:
+        return self.root / "plugins"
+
+    @property
+    def conf(self) -> Path:
+        return self.root / "conf"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def marker(self) -> Path:
+        return self.root / ".assembly"
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "NEO4J_HOME": str(self.root), "NEO4J_CONF": str(self.conf)}
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One resolved jar: ``group:artifact[:classifier]`` and its file in ~/.m2."""
+
+    key: str
+    path: Path
+
+    @classmethod
+    def parse(cls, line: str) -> Artifact | None:
+        # group:artifact:type[:classifier]:version:scope:/abs/path
+        parts = line.strip().split(":")
+        if len(parts) < 6 or not parts[-1].endswith(".jar"):
+            return None
+        coords, path = parts[:-1], parts[-1]
+        group, artifact = coords[0], coords[1]
+        classifier = coords[3] if len(coords) == 6 else ""
+        key = f"{group}:{artifact}" + (f":{classifier}" if classifier else "")
+        return cls(key, Path(path))
+
+
+def _assembly_text(name: str) -> str:
+    return resources.files("neo4j_local").joinpath("assembly", name).read_text("utf-8")
+
+
+def _conf_template() -> str:
+    return resources.files("neo4j_local").joinpath("neo4j.conf").read_text("utf-8")
+
+
+def _fingerprint() -> str:
+    h = hashlib.sha256()
+    for part in (_assembly_text("server.xml"), _assembly_text("plugins.xml"), _conf_template()):
+        h.update(part.encode())
+    return h.hexdigest()[:16]
+
+
+def require_tool(name: str, purpose: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise ToolMissingError(
+            f"{name} is not on PATH: it is needed to {purpose} "
+            f"(install it, e.g. `apt-get install {'openjdk-17-jdk-headless' if name == 'java' else name}`)"
+        )
+    return path
+
+
+def java_major() -> int:
+    """The major version of ``java`` on PATH; raises if missing or older than 17."""
+    java = require_tool("java", "run Neo4j")
+    out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+    m = re.search(r'version "(\d+)(?:\.(\d+))?', out)
+    if not m:
+        raise ToolMissingError(f"could not read the Java version from `java -version`: {out!r}")
+    major = int(m.group(1)) if m.group(1) != "1" else int(m.group(2) or 0)
+    if major < _MIN_JAVA:
+        raise ToolMissingError(f"Neo4j 5.26 needs Java {_MIN_JAVA} or newer, found Java {major}")
+    return major
+
+
+def _resolve(pom_text: str, workdir: Path, label: str) -> list[Artifact]:
+    mvn = require_tool("mvn", "fetch Neo4j from Maven Central")
+    pom = workdir / f"{label}.xml"
+    pom.write_text(pom_text, encoding="utf-8")
+    listing = workdir / f"{label}.txt"
+    cmd = [
+        mvn, "-B", "-ntp", "-Dstyle.color=never", "-f", str(pom), "dependency:list",
+        f"-DoutputFile={listing}", "-DoutputAbsoluteArtifactFilename=true",
+        "-DincludeScope=runtime",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        errors = [ln for ln in proc.stdout.splitlines() if "[ERROR]" in ln][:3]
+        raise LocalServiceError(
+            f"Maven could not resolve the {label} assembly: " + (" | ".join(errors) or proc.stderr[-500:])
+        )
+    arts = [a for a in map(Artifact.parse, listing.read_text().splitlines()) if a is not None]
+    if not arts:
+        raise LocalServiceError(f"Maven resolved no jars for the {label} assembly")
+    return arts
+
+
+def install(layout: Layout, *, bolt_port: int = BOLT_PORT, http_port: int = HTTP_PORT,
+            heap: str = "1g", pagecache: str = "512m", force: bool = False,
+            echo: bool = True) -> bool:
+    """Assemble the server under ``layout``; returns False when it was already current.
+
+    Resolves the server and plugin jars with Maven (downloads happen once, into ~/.m2),
+    keeps one copy of each ``group:artifact`` with the server's version winning, and
+    writes ``conf/neo4j.conf``. ``data/`` is never touched.
+    """
+    java_major()
+    fingerprint = _fingerprint()
+    if not force and layout.marker.exists() and layout.marker.read_text().strip() == fingerprint:
+        return False
+    if echo:
+        print("Assembling Neo4j 5.26 Community + APOC + GDS + Browser from Maven Central "
+              "(the first time downloads ~180 MB into ~/.m2)...", file=sys.stderr, flush=True)
+    with tempfile.TemporaryDirectory(prefix="ig-neo4j-") as tmp:
+        server = _resolve(_assembly_text("server.xml"), Path(tmp), "server")
+        plugins = _resolve(_assembly_text("plugins.xml"), Path(tmp), "plugins")
+    server_keys = {a.key for a in server}
+    for folder, arts in ((layout.lib, server), (layout.plugins, [a for a in plugins if a.key not in server_keys])):
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        for art in arts:
+            shutil.copy2(art.path, folder / art.path.name)
+    for sub in ("conf", "data", "logs", "run", "import", "licenses"):
+        (layout.root / sub).mkdir(parents=True, exist_ok=True)
+    conf = _conf_template().format(bolt_port=bolt_port, http_port=http_port, heap=heap, pagecache=pagecache)
+    (layout.conf / "neo4j.conf").write_text(conf, encoding="utf-8")
+    layout.marker.write_text(fingerprint + "\n")
+    if echo:
+        print(f"Neo4j assembled in {layout.root} ({len(server)} server jars, "
+              f"{len(plugins) - len(server_keys & {a.key for a in plugins})} plugin jars)",
+              file=sys.stderr, flush=True)
+    return True
+
+
+def _neo4j_command(layout: Layout, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    java = require_tool("java", "run Neo4j")
+    cmd = [java, "-cp", f"{layout.lib}/*", "org.neo4j.server.startup.Neo4jCommand", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=layout.env(), timeout=timeout)
+
+
+def is_running(layout: Layout) -> bool:
+    if not layout.lib.exists():
+        return False
+    return _neo4j_command(layout, "status").returncode == 0
+
+
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _first_error(layout: Layout) -> str:
+    log = layout.logs / "neo4j.log"
+    if not log.exists():
+        return "no neo4j.log was written"
+    lines = log.read_text(errors="replace").splitlines()[-200:]
+    causes = [ln.strip() for ln in lines if ln.strip().startswith("Caused by")]
+    errors = [ln.strip() for ln in lines if " ERROR " in ln]
+    picked = causes[-1] if causes else (errors[-1] if errors else lines[-1] if lines else "")
+    return picked[:400]
+
+
+def _wait_for_bolt(uri: str, user: str, password: str, timeout: float) -> Exception | None:
+    from neo4j import GraphDatabase
+
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            with GraphDatabase.driver(uri, auth=(user, password)) as driver:
+                driver.verify_connectivity()
+                return None
+        except Exception as e:  # noqa: BLE001 - we report the last one
+            last = e
+            if type(e).__name__ in ("AuthError",) or "credentials" in str(e).lower():
+                return e
+            time.sleep(0.5)
+    return last
+
+
+def _set_initial_password(uri: str, password: Secret) -> None:
+    """Replace Neo4j's first-start password through Bolt, as a parameter (never argv)."""
+    from neo4j import GraphDatabase
+
+    from cypher import query
+
+    with GraphDatabase.driver(uri, auth=("neo4j", _INITIAL_PASSWORD)) as driver:
+        with driver.session(database="system") as session:
+            session.run(query("admin/change_initial_password"),
+                        old=_INITIAL_PASSWORD, new=password.reveal()).consume()
+
+
+def start(layout: Layout, password: Secret, *, timeout: float = 120, echo: bool = True) -> str:
+    """Start the server (installing it first if needed) and wait until Bolt answers.
+
+    Returns a one-line description. Raises ``PortTakenError`` when 7687 or 7474 is held by
+    another process, ``LocalServiceError`` with the server's own first error otherwise.
+    """
+    if len(password.reveal()) < _MIN_PASSWORD:
+        raise LocalServiceError(f"NEO4J_PASSWORD must have at least {_MIN_PASSWORD} characters "
+                                f"(Neo4j's minimum), got {len(password.reveal())}")
+    install(layout, echo=echo)
+    uri = f"bolt://127.0.0.1:{BOLT_PORT}"
+    if is_running(layout):
+        err = _wait_for_bolt(uri, "neo4j", password.reveal(), timeout)
+        if err is not None:
+            raise LocalServiceError(f"Neo4j is running but Bolt does not accept NEO4J_PASSWORD: {err}")
+        return f"Neo4j already running: {uri}, Browser http://localhost:{HTTP_PORT}/browser/"
+    for port in (BOLT_PORT, HTTP_PORT):
+        if not port_free(port):
+            raise PortTakenError(
+                f"port {port} is already taken by another process; stop it "
+                f"(e.g. `ss -ltnp 'sport = :{port}'` shows who) and run `interestgraph neo4j start` again"
+            )
+    first_start = not (layout.data / "dbms" / "auth.ini").exists()
+    if echo:
+        print("Starting Neo4j...", file=sys.stderr, flush=True)
+    proc = _neo4j_command(layout, "start")
+    if proc.returncode != 0:
+        raise LocalServiceError(f"Neo4j did not start: {_first_error(layout)}")
+    if first_start:
+        err = _wait_for_bolt(uri, "neo4j", _INITIAL_PASSWORD, timeout)
+        if err is None or "change" in str(err).lower():
+            _set_initial_password(uri, password)
+    err = _wait_for_bolt(uri, "neo4j", password.reveal(), timeout)
+    if err is not None:
+        detail = _first_error(layout) if not is_running(layout) else str(err)
+        raise LocalServiceError(f"Neo4j started but Bolt did not become ready in {timeout:.0f}s: {detail}")
+    return f"Neo4j running: {uri}, Browser http://localhost:{HTTP_PORT}/browser/"
+
+
+def stop(layout: Layout) -> str:
+    if not layout.lib.exists() or not is_running(layout):
+        return "Neo4j is not running"
+    proc = _neo4j_command(layout, "stop", timeout=300)
+    if proc.returncode != 0:
+        raise LocalServiceError(f"Neo4j did not stop cleanly: {(proc.stdout + proc.stderr).strip()[-300:]}")
+    return "Neo4j stopped"
+
+
+def status(layout: Layout) -> dict[str, object]:
+    installed = layout.marker.exists()
+    running = installed and is_running(layout)
+    return {
+        "installed": installed,
+        "running": running,
+        "home": str(layout.root),
+        "bolt": f"bolt://localhost:{BOLT_PORT}",
+        "browser": f"http://localhost:{HTTP_PORT}/browser/",
+    }

@@ -1,0 +1,50 @@
+"""Integration fixtures: the real local Neo4j, Redis and Celery worker that `make services`
+(or `.ci/run`) started. Nothing here is mocked; if a service is down the tests fail."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from interestgraph.graph import open_driver
+from interestgraph.schema import apply
+from interestgraph.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@pytest.fixture(scope="session")
+def driver(settings):
+    drv = open_driver(settings)
+    drv.verify_connectivity()
+    apply(drv, settings)
+    yield drv
+    drv.close()
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A unique id prefix, so every test owns its users, items and categories."""
+    return f"t{uuid.uuid4().hex[:10]}-"
+
+
+def write_jsonl(path: Path, records: list) -> Path:
+    with open(path, "w", encoding="utf-8") as f:
+        for r in records:
+            f.write((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n")
+    return path
+
+
+@pytest.fixture
+def events_file(tmp_path) -> Iterator:
+    def make(records: list, name: str = "events.jsonl") -> Path:
+        return write_jsonl(tmp_path / name, records)
+
+    yield make

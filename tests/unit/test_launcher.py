@@ -1,0 +1,37 @@
+import socket
+from pathlib import Path
+
+import pytest
+
+from interestgraph.errors import ToolMissingError
+from neo4j_local import launcher
+
+
+def test_artifact_parse_with_and_without_classifier():
+    a = launcher.Artifact.parse("   org.neo4j:neo4j:jar:5.26.30:compile:/m2/neo4j-5.26.30.jar")
+    assert a == launcher.Artifact("org.neo4j:neo4j", Path("/m2/neo4j-5.26.30.jar"))
+    b = launcher.Artifact.parse(
+        "io.netty:netty-transport-native-epoll:jar:linux-x86_64:4.1.1:compile:/m2/x-linux-x86_64.jar")
+    assert b is not None and b.key == "io.netty:netty-transport-native-epoll:linux-x86_64"
+    assert launcher.Artifact.parse("The following files have been resolved:") is None
+
+
+def test_port_free_sees_a_listener():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert not launcher.port_free(port)
+
+
+def test_missing_tool_is_one_clear_line(monkeypatch):
+    monkeypatch.setattr(launcher.shutil, "which", lambda name: None)
+    with pytest.raises(ToolMissingError) as info:
+        launcher.java_major()
+    assert "java is not on PATH" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_conf_template_keeps_auth_on():
+    conf = launcher._conf_template().format(bolt_port=1, http_port=2, heap="1g", pagecache="1g")
+    assert "dbms.security.auth_enabled=true" in conf
+    assert "server.default_listen_address=127.0.0.1" in conf

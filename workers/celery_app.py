@@ -1,0 +1,50 @@
+"""The Celery app: Redis broker, three queues, routing by task name, the beat schedule.
+
+Queues: ``ingest`` (event files and streams), ``nlp`` (text encoding), ``gnn``
+(embedding refresh; give it the GPU workers). Only the broker settings are read at
+import, so Flower and beat start without Neo4j credentials.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+QUEUES = ("ingest", "nlp", "gnn")
+REFRESH_EVERY_S = float(os.environ.get("INTERESTGRAPH_REFRESH_EVERY_S", "2.0"))
+
+_broker = os.environ.get("CELERY_BROKER_URL", "redis://localhost:6379/0")
+
+app = Celery("interestgraph", include=["workers.tasks"])
+app.conf.update(
+    broker_url=_broker,
+    result_backend=os.environ.get("CELERY_RESULT_BACKEND", _broker),
+    task_queues=[Queue(q) for q in QUEUES],
+    task_default_queue="gnn",
+    task_routes={
+        "interestgraph.ingest.*": {"queue": "ingest"},
+        "interestgraph.nlp.*": {"queue": "nlp"},
+        "interestgraph.gnn.*": {"queue": "gnn"},
+    },
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    # Tasks are idempotent (ledger, leases), so redelivery after a crash is safe.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    result_expires=3600,
+    broker_connection_retry_on_startup=True,
+    broker_transport_options={"visibility_timeout": 3600},
+    worker_hijack_root_logger=False,
+    beat_schedule={
+        "refresh-dirty": {
+            "task": "interestgraph.gnn.refresh",
+            "schedule": REFRESH_EVERY_S,
+            "kwargs": {"max_batches": 4},
+            "options": {"expires": REFRESH_EVERY_S * 5},
+        },
+    },
+)

@@ -1,0 +1,43 @@
+"""Thin Celery tasks: arguments are ids and flags, the work lives in ``ingest`` and ``gnn``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
+
+from gnn.refresh import refresh as refresh_nodes
+from ingest.pipeline import sync
+from ingest.writer import GraphWriter
+from interestgraph.errors import TransientGraphError
+from workers import resources
+from workers.celery_app import app
+
+RETRY = {
+    "autoretry_for": (TransientGraphError, TransientError, ServiceUnavailable, SessionExpired),
+    "retry_backoff": True,
+    "retry_backoff_max": 60,
+    "max_retries": 8,
+}
+
+
+@app.task(name="interestgraph.gnn.refresh", acks_late=True, **RETRY)
+def refresh(all_nodes: bool = False, max_batches: int | None = None, batch_size: int = 256) -> dict[str, Any]:
+    """Re-embed dirty users and items (or all) with the active model; returns the report."""
+    report = refresh_nodes(resources.driver(), resources.settings(), embedder=resources.embedder(),
+                           all_nodes=all_nodes, max_batches=max_batches, batch_size=batch_size)
+    return report.as_dict()
+
+
+@app.task(name="interestgraph.ingest.file", acks_late=True, **RETRY)
+def ingest_file(path: str, dead_letter: str, batch_size: int = 2000) -> dict[str, Any]:
+    """Ingest one event file that the worker can read; replays are no-ops (event ledger)."""
+    writer = GraphWriter(resources.driver(), resources.settings())
+    return sync([Path(path)], writer, Path(dead_letter), batch_size=batch_size, progress=False).as_dict()
+
+
+@app.task(name="interestgraph.gnn.ping")
+def ping() -> str:
+    """Liveness probe used by `make worker` and the tests."""
+    return "pong"
