@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from interestgraph.errors import InputError, InterestGraphError, LocalServiceError
-from interestgraph.settings import Settings
+from interestgraph.settings import Settings, resolve_home
 
 Handler = Callable[[argparse.Namespace, Settings], Any]
 
@@ -65,7 +65,7 @@ def _driver(settings: Settings):  # noqa: ANN202 - neo4j.Driver, imported lazily
 def cmd_neo4j(args: argparse.Namespace, settings: Settings | None) -> None:
     from neo4j_local import launcher
 
-    home = settings.home if settings else Settings.from_env({"NEO4J_PASSWORD": "-"}).home
+    home = settings.home if settings else resolve_home()
     layout = launcher.Layout.under(home)
     if args.action == "status":
         st = launcher.status(layout)

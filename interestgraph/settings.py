@@ -49,6 +49,12 @@ def _default_home() -> Path:
     return Path(os.path.expanduser("~")) / ".local" / "share" / "interestgraph"
 
 
+def resolve_home(env: Mapping[str, str] | None = None) -> Path:
+    """``INTERESTGRAPH_HOME``, else ``~/.local/share/interestgraph``; needs no secrets."""
+    env = os.environ if env is None else env
+    return Path(env["INTERESTGRAPH_HOME"]) if env.get("INTERESTGRAPH_HOME") else _default_home()
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a process needs to reach the graph, the broker and the device.
@@ -104,7 +110,7 @@ class Settings:
             broker_url=broker,
             result_backend=env.get("CELERY_RESULT_BACKEND", broker),
             device=device,
-            home=Path(env["INTERESTGRAPH_HOME"]) if env.get("INTERESTGRAPH_HOME") else _default_home(),
+            home=resolve_home(env),
             half_life_days=_positive_float(env, "INTERESTGRAPH_HALF_LIFE_DAYS", cls.half_life_days),
         )
 
