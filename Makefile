@@ -63,8 +63,8 @@ redis:
 # Always restarts, so the worker runs the code of this checkout.
 worker: venv redis worker-stop
 	@mkdir -p $(RUN_DIR) $(LOG_DIR)
-	@$(VENV)/bin/celery -A workers worker -Q ingest,nlp,gnn -n ig@%h -c 1 --detach \
-	  --workdir=$(CURDIR) --pidfile=$(RUN_DIR)/worker.pid --logfile=$(LOG_DIR)/worker.log --loglevel=INFO
+	@$(VENV)/bin/celery --workdir=$(CURDIR) -A workers worker -Q ingest,nlp,gnn -n ig@%h -c 1 --detach \
+	  --pidfile=$(RUN_DIR)/worker.pid --logfile=$(LOG_DIR)/worker.log --loglevel=INFO
 	@$(IG) workers ping --timeout 90
 
 worker-stop:
