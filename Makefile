@@ -68,10 +68,11 @@ worker: venv redis worker-stop
 	@$(IG) workers ping --timeout 90
 
 worker-stop:
-	@if [ -s $(RUN_DIR)/worker.pid ] && kill -0 $$(cat $(RUN_DIR)/worker.pid) 2>/dev/null; then \
-	  kill -TERM $$(cat $(RUN_DIR)/worker.pid); \
-	  for i in $$(seq 300); do kill -0 $$(cat $(RUN_DIR)/worker.pid) 2>/dev/null || break; sleep 0.1; done; \
-	  kill -0 $$(cat $(RUN_DIR)/worker.pid) 2>/dev/null && kill -KILL $$(cat $(RUN_DIR)/worker.pid); \
+	@pid=$$(cat $(RUN_DIR)/worker.pid 2>/dev/null); \
+	if [ -n "$$pid" ] && kill -0 $$pid 2>/dev/null; then \
+	  kill -TERM $$pid; \
+	  for i in $$(seq 300); do kill -0 $$pid 2>/dev/null || break; sleep 0.1; done; \
+	  kill -0 $$pid 2>/dev/null && kill -KILL $$pid; \
 	  echo "worker stopped"; fi; rm -f $(RUN_DIR)/worker.pid
 
 schema: neo4j

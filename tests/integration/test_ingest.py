@@ -59,7 +59,9 @@ def test_ingest_counts_dead_letters_and_replay(driver, settings, prefix, events_
     assert (report.accepted, report.rejected, report.duplicates) == (10, 2, 1)
 
     rejected = [json.loads(line) for line in dead.read_text().splitlines()]
-    assert [(r["line"], r["reason"].split(":")[0]) for r in rejected] == [(4, "invalid JSON"), (9, "type must be one of view, click, cart, purchase, search, review; got 'like'")]
+    assert [r["line"] for r in rejected] == [4, 9]
+    assert rejected[0]["reason"].startswith("invalid JSON")
+    assert rejected[1]["reason"] == "type must be one of view, click, cart, purchase, search, review; got 'like'"
 
     nodes, rels, weights = snapshot(driver, p)
     assert nodes == {"User": 2, "Item": 2, "Category": 2}
@@ -68,7 +70,8 @@ def test_ingest_counts_dead_letters_and_replay(driver, settings, prefix, events_
         "SEARCHED": (2, 2), "REVIEWED": (1, 1), "IN_CATEGORY": (3, 0), "INTERESTED_IN": (4, 0),
     }
     review = driver.execute_query(
-        "MATCH (:User {id: $u})-[r:REVIEWED]->(:Item {id: $i}) RETURN r.rating AS rating, r.sentiment AS s, r.text AS t",
+        "MATCH (:User {id: $u})-[r:REVIEWED]->(:Item {id: $i}) "
+        "RETURN r.rating AS rating, r.sentiment AS s, r.text AS t",
         u=f"{p}u2", i=f"{p}i1").records[0]
     assert (review["rating"], review["s"], review["t"]) == (1, -1.0, "用了两天就坏了")
     queries = driver.execute_query(
