@@ -5,12 +5,16 @@ Weights decay exponentially with a half-life ``h``. A key's weight is stored *as
 ``w = w1 * 2^(-(L - L1)/h) + w2 * 2^(-(L - L2)/h)`` with ``L = max(L1, L2)``, which does
 not depend on arrival order, so late events land exactly as if they had come in time.
 The graph side (``cypher/ingest/*.cypher``) applies the same merge.
+
+Interest rows are also bucketed by UTC day, so the graph keeps a per-day history of
+each (user, category) interest that analysts can replay to any past date.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from ingest.events import BEHAVIOUR_OF, TYPE_WEIGHT, Event, EventType, normalise_query, query_id
@@ -68,7 +72,7 @@ def aggregate(events: Iterable[Event], half_life_ms: float) -> BatchRows:
     searches: dict[tuple[str, str], _Acc] = {}
     query_text: dict[str, str] = {}
     latest_review: dict[tuple[str, str], Event] = {}
-    interests: dict[tuple[str, str], _Acc] = {}
+    interests: dict[tuple[str, str, str], _Acc] = {}
 
     for ev in events:
         ids.append(ev.event_id)
@@ -100,7 +104,8 @@ def aggregate(events: Iterable[Event], half_life_ms: float) -> BatchRows:
                 latest_review[(ev.user_id, ev.item_id)] = ev
             # A review moves interest by its sentiment: a negative review lowers it.
             interest = amount * ev.sentiment
-        interests.setdefault((ev.user_id, ev.item_id), _Acc()).add(ev.ts_ms, interest, half_life_ms)
+        day = datetime.fromtimestamp(ev.ts_ms / 1000, UTC).date().isoformat()
+        interests.setdefault((ev.user_id, ev.item_id, day), _Acc()).add(ev.ts_ms, interest, half_life_ms)
 
     out = BatchRows(event_ids=ids, users=sorted(users))
     out.items = [items[k] for k in sorted(items)]
@@ -111,5 +116,5 @@ def aggregate(events: Iterable[Event], half_life_ms: float) -> BatchRows:
                     for (u, q), acc in sorted(searches.items())]
     out.reviews = [{"user": u, "item": i, "rating": ev.rating, "sentiment": ev.sentiment,
                     "text": ev.text, "at_ms": ev.ts_ms} for (u, i), ev in sorted(latest_review.items())]
-    out.interests = [{"user": u, "item": i, **acc.row()} for (u, i), acc in sorted(interests.items())]
+    out.interests = [{"user": u, "item": i, "day": d, **acc.row()} for (u, i, d), acc in sorted(interests.items())]
     return out

@@ -237,7 +237,8 @@ def parse_record(rec: Any, now_ms: int | None = None) -> Event:
         if not normalise_query(query or ""):
             raise InvalidEvent("query is blank")
     if etype is EventType.REVIEW:
-        text = _string(rec, "text", required=True, max_len=MAX_TEXT_LEN, allow_newlines=True)
+        # Star-only reviews (a rating without text, as in MovieLens) are reviews too.
+        text = _string(rec, "text", required=False, max_len=MAX_TEXT_LEN, allow_newlines=True)
         rating = _rating(rec.get("rating"))
     item = _item_meta(rec.get("item")) if item_id is not None else None
     assert event_id is not None and user_id is not None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from ingest.deadletter import DeadLetters
 from ingest.events import Event, InvalidEvent, parse_record
-from ingest.sources import Rejection, read_records
+from ingest.sources import Record, Rejection, read_records
 from ingest.writer import GraphWriter
 from interestgraph.errors import InputError
 
@@ -40,17 +40,22 @@ class IngestReport:
         return {**asdict(self), "events_per_s": round(self.events_per_s, 1)}
 
 
-def validated(paths: Sequence[Path], dead: DeadLetters, now_ms: int | None = None) -> Iterator[Event]:
-    """Events from ``paths`` that pass contract v1; the rest go to ``dead`` with line numbers."""
+def validated(source: str, records: Iterable[tuple[int, Record]], dead: DeadLetters,
+              now_ms: int | None = None) -> Iterator[Event]:
+    """Records that pass contract v1 as events; the rest go to ``dead`` with their line numbers."""
+    for lineno, rec in records:
+        if isinstance(rec, Rejection):
+            dead.add(rec)
+            continue
+        try:
+            yield parse_record(rec, now_ms)
+        except InvalidEvent as e:
+            dead.add(Rejection(source, lineno, str(e), _raw(rec)))
+
+
+def _from_files(paths: Sequence[Path], dead: DeadLetters) -> Iterator[Event]:
     for path in paths:
-        for lineno, rec in read_records(path):
-            if isinstance(rec, Rejection):
-                dead.add(rec)
-                continue
-            try:
-                yield parse_record(rec, now_ms)
-            except InvalidEvent as e:
-                dead.add(Rejection(str(path), lineno, str(e), _raw(rec)))
+        yield from validated(str(path), read_records(path), dead)
 
 
 def _raw(rec: Any) -> str:
@@ -78,12 +83,24 @@ def sync(paths: Sequence[Path], writer: GraphWriter, dead_letter: Path,
     for p in paths:
         if not p.is_file():
             raise InputError(f"{p}: no such file")
+    return load(lambda dead: _from_files(paths, dead), writer, dead_letter, batch_size, progress)
+
+
+def sync_records(source: str, records: Sequence[dict[str, Any]], writer: GraphWriter, dead_letter: Path,
+                 batch_size: int = DEFAULT_BATCH_SIZE, progress: bool | None = None) -> IngestReport:
+    """Ingest in-memory records (a data set loader's output); positions count from 1."""
+    return load(lambda dead: validated(source, enumerate(records, start=1), dead), writer, dead_letter,
+                batch_size, progress, total=len(records))
+
+
+def load(events: Callable[[DeadLetters], Iterable[Event]], writer: GraphWriter, dead_letter: Path,
+         batch_size: int, progress: bool | None, total: int | None = None) -> IngestReport:
     show = sys.stderr.isatty() if progress is None else progress
     report = IngestReport()
     started = time.perf_counter()
-    with DeadLetters(dead_letter) as dead, tqdm(desc="ingest", unit="ev", disable=not show,
+    with DeadLetters(dead_letter) as dead, tqdm(desc="ingest", unit="ev", disable=not show, total=total,
                                                  file=sys.stderr) as bar:
-        for batch in batches(validated(paths, dead), batch_size):
+        for batch in batches(events(dead), batch_size):
             result = writer.write(batch)
             report.accepted += result.accepted
             report.duplicates += result.duplicates

@@ -1,0 +1,1 @@
+"""Loaders for real data sets that ship inside PyPI packages (no downloads at run time)."""
