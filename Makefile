@@ -8,7 +8,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= $(HOME)/.cache/interestgraph/venv
 IG := $(VENV)/bin/interestgraph
-PKGS := interestgraph cypher neo4j_local ingest gnn workers
+PKGS := interestgraph cypher neo4j_local ingest gnn workers bench
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export INTERESTGRAPH_HOME ?= $(HOME)/.local/share/interestgraph
@@ -41,6 +41,7 @@ $(DEPS_STAMP): pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q --no-deps 'recbole==1.2.1'
 	@rm -f $(VENV)/.deps-* && touch $@ && echo "$(CURDIR)" > $(VENV)/.src
 
 # The editable install must point at this checkout (CI builds from a fresh clone).

@@ -17,7 +17,7 @@ import socket
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -93,9 +93,23 @@ def default_owner() -> str:
 
 
 def claim(driver: Driver, settings: Settings, owner: str, limit: int, lease_ms: int) -> Claimed:
-    now = int(time.time() * 1000)
+    """Lease up to ``limit`` dirty users and ``limit`` dirty items, oldest first."""
+    recs = write(driver, settings, "gnn/claim_dirty", now_ms=int(time.time() * 1000), lease_ms=lease_ms,
+                 owner=owner, limit=limit)
+    return _claimed(recs)
+
+
+def claim_named(driver: Driver, settings: Settings, owner: str, users: Sequence[str], items: Sequence[str],
+                lease_ms: int) -> Claimed:
+    """Lease the named users and items (dirty or not) for an immediate refresh."""
+    recs = write(driver, settings, "gnn/claim_nodes", users=list(users), items=list(items),
+                 now_ms=int(time.time() * 1000), lease_ms=lease_ms, owner=owner)
+    return _claimed(recs)
+
+
+def _claimed(recs: Sequence[Any]) -> Claimed:
     got = Claimed()
-    for rec in write(driver, settings, "gnn/claim_dirty", now_ms=now, lease_ms=lease_ms, owner=owner, limit=limit):
+    for rec in recs:
         target = got.users if rec["label"] == "User" else got.items
         target[rec["id"]] = rec["dirty_seq"] or 0
     return got
@@ -139,10 +153,11 @@ def refresh_batch(driver: Driver, settings: Settings, embedder: Embedder, owner:
 
 
 def refresh(driver: Driver, settings: Settings, *, embedder: Embedder | None = None, all_nodes: bool = False,
-            batch_size: int = 256, max_batches: int | None = None, lease_ms: int = DEFAULT_LEASE_MS,
-            owner: str | None = None, progress: bool = False,
-            on_batch: Callable[[Claimed], None] | None = None) -> RefreshReport:
-    """Re-embed dirty users and items (all of them with ``all_nodes``) until none is left."""
+            users: Sequence[str] = (), items: Sequence[str] = (), batch_size: int = 256,
+            max_batches: int | None = None, lease_ms: int = DEFAULT_LEASE_MS, owner: str | None = None,
+            progress: bool = False, on_batch: Callable[[Claimed], None] | None = None) -> RefreshReport:
+    """Re-embed dirty users and items until none is left; with ``all_nodes``, every one of
+    them; with ``users``/``items``, exactly those (dirty or not)."""
     if batch_size <= 0:
         raise ConfigError(f"batch_size must be > 0, got {batch_size}")
     started = time.perf_counter()
@@ -151,11 +166,25 @@ def refresh(driver: Driver, settings: Settings, *, embedder: Embedder | None = N
     if all_nodes:
         write(driver, settings, "gnn/mark_all_dirty", now_ms=int(time.time() * 1000))
     report = RefreshReport(model=embedder.card.tag, device=str(embedder.device), owner=owner)
-    with tqdm(desc="refresh", unit="node", disable=not progress, file=sys.stderr) as bar:
+
+    def dirty_claims() -> Iterator[Claimed]:
         while max_batches is None or report.batches < max_batches:
             claimed = claim(driver, settings, owner, batch_size, lease_ms)
             if not claimed:
-                break
+                return
+            yield claimed
+
+    claims: Iterator[Claimed]
+    if users or items:
+        u, i = sorted(set(users)), sorted(set(items))
+        claims = (claim_named(driver, settings, owner, u[k:k + batch_size], i[k:k + batch_size], lease_ms)
+                  for k in range(0, max(len(u), len(i)), batch_size))
+    else:
+        claims = dirty_claims()
+    with tqdm(desc="refresh", unit="node", disable=not progress, file=sys.stderr) as bar:
+        for claimed in claims:
+            if not claimed:
+                continue
             report.still_dirty += refresh_batch(driver, settings, embedder, owner, claimed)
             report.users += len(claimed.users)
             report.items += len(claimed.items)

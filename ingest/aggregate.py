@@ -78,11 +78,13 @@ def aggregate(events: Iterable[Event], half_life_ms: float) -> BatchRows:
         ids.append(ev.event_id)
         users.add(ev.user_id)
         if ev.item_id is not None:
-            row = items.setdefault(ev.item_id, {"id": ev.item_id, "title": None, "price": None, "categories": []})
-            if ev.item is not None and ev.ts_ms >= item_meta_ts.get(ev.item_id, -1):
-                item_meta_ts[ev.item_id] = ev.ts_ms
-                row["title"] = ev.item.title if ev.item.title is not None else row["title"]
-                row["price"] = ev.item.price if ev.item.price is not None else row["price"]
+            row = items.setdefault(ev.item_id, {"id": ev.item_id, "title": None, "price": None, "meta_ms": None,
+                                                "categories": []})
+            if ev.item is not None:
+                if ev.ts_ms >= item_meta_ts.get(ev.item_id, -1):
+                    item_meta_ts[ev.item_id] = row["meta_ms"] = ev.ts_ms
+                    row["title"] = ev.item.title if ev.item.title is not None else row["title"]
+                    row["price"] = ev.item.price if ev.item.price is not None else row["price"]
                 for c in ev.item.categories:
                     if c not in row["categories"]:
                         row["categories"].append(c)
@@ -118,3 +120,4 @@ def aggregate(events: Iterable[Event], half_life_ms: float) -> BatchRows:
                     "text": ev.text, "at_ms": ev.ts_ms} for (u, i), ev in sorted(latest_review.items())]
     out.interests = [{"user": u, "item": i, "day": d, **acc.row()} for (u, i, d), acc in sorted(interests.items())]
     return out
+

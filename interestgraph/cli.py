@@ -99,20 +99,99 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> None:
                                f"vector indexes {p['embedding_dim']}-d")
 
 
+def _dead_letter(args: argparse.Namespace, settings: Settings) -> Path:
+    return Path(args.dead_letter) if args.dead_letter else settings.home / "dead-letter.jsonl"
+
+
+def _ingest_summary(p: dict[str, Any]) -> str:
+    return (f"accepted {p['accepted']}, rejected {p['rejected']}, duplicates {p['duplicates']} "
+            f"({p['events_per_s']:.0f} events/s)"
+            + (f"; rejected lines are in {p['dead_letter']}" if p.get("dead_letter") else ""))
+
+
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> None:
-    from ingest.pipeline import sync
     from ingest.writer import GraphWriter
 
+    if args.follow:
+        return _follow(args, settings)
+    if not args.paths:
+        raise InputError("ingest needs at least one PATH, or --follow redis://host:port/db/stream")
+    from ingest.pipeline import sync
+
     paths = [Path(p) for p in args.paths]
-    dead = Path(args.dead_letter) if args.dead_letter else settings.home / "dead-letter.jsonl"
     with _driver(settings) as driver:
-        report = sync(paths, GraphWriter(driver, settings), dead, batch_size=args.batch_size,
+        report = sync(paths, GraphWriter(driver, settings), _dead_letter(args, settings), batch_size=args.batch_size,
                       progress=None if not args.json else False)
     out = report.as_dict()
     _emit(args, {k: out[k] for k in ("accepted", "rejected", "duplicates", "events_per_s", "dead_letter")},
-          lambda p: (f"accepted {p['accepted']}, rejected {p['rejected']}, duplicates {p['duplicates']} "
-                     f"({p['events_per_s']:.0f} events/s)"
-                     + (f"; rejected lines are in {p['dead_letter']}" if p["dead_letter"] else "")))
+          _ingest_summary)
+
+
+def _follow(args: argparse.Namespace, settings: Settings) -> None:
+    from dataclasses import asdict
+
+    from ingest.deadletter import DeadLetters
+    from ingest.streams import StreamConsumer, StreamSpec
+    from ingest.writer import GraphWriter
+
+    spec = StreamSpec.parse(args.follow)
+    started = time.perf_counter()
+    with _driver(settings) as driver, DeadLetters(_dead_letter(args, settings)) as dead:
+        consumer = StreamConsumer(spec, GraphWriter(driver, settings), dead, group=args.group,
+                                  batch_size=args.batch_size)
+        if not args.json:
+            print(f"following {spec.stream} as {consumer.consumer} in group {args.group} (Ctrl-C to stop)",
+                  file=sys.stderr)
+        try:
+            total = consumer.drain(max_seconds=args.max_seconds, idle_exit_s=args.idle_exit)
+        except KeyboardInterrupt:
+            total = None
+    seconds = time.perf_counter() - started
+    out: dict[str, Any] = asdict(total) if total else {}
+    out.update({"seconds": round(seconds, 2), "dead_letter": str(dead.path) if dead.count else None,
+                "events_per_s": round((out.get("accepted", 0) + out.get("duplicates", 0)) / seconds, 1)})
+    _emit(args, out, lambda p: _ingest_summary({"accepted": 0, "rejected": 0, "duplicates": 0, **p}))
+
+
+def cmd_publish(args: argparse.Namespace, settings: Settings | None) -> None:
+    from ingest.sources import Rejection, read_records
+    from ingest.streams import StreamSpec, publish
+
+    spec = StreamSpec.parse(args.stream)
+    client = spec.client()
+    sent = 0
+    for path in args.paths:
+        # Lines are published as they are; consumers validate and dead-letter them.
+        records = (json.dumps(r, ensure_ascii=False) if not isinstance(r, Rejection) else r.raw
+                   for _, r in read_records(Path(path)))
+        sent += len(publish(client, spec.stream, records))
+    _emit(args, {"published": sent, "stream": spec.stream},
+          lambda p: f"published {p['published']} events to {p['stream']}")
+
+
+def cmd_dataset(args: argparse.Namespace, settings: Settings) -> None:
+    from ingest.datasets import movielens
+    from ingest.pipeline import sync_records
+    from ingest.writer import GraphWriter
+
+    started = time.perf_counter()
+    records = movielens.events()
+    with _driver(settings) as driver:
+        report = sync_records(movielens.NAME, records, GraphWriter(driver, settings), _dead_letter(args, settings),
+                              batch_size=args.batch_size, progress=None if not args.json else False)
+    out = {"dataset": movielens.NAME, **report.as_dict(), "load_seconds": round(time.perf_counter() - started, 2)}
+    _emit(args, out, lambda p: f"{p['dataset']}: " + _ingest_summary(p) + f" in {p['load_seconds']:.1f}s")
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> None:
+    if args.what == "ingest":
+        from bench.ingest import run
+
+        with _driver(settings) as driver:
+            out = run(driver, settings, events_n=args.events, users=args.users, items=args.items,
+                      batch_size=args.batch_size, baseline=not args.no_baseline, keep=args.keep,
+                      progress=not args.json)
+        _emit(args, out, lambda p: json.dumps(p, indent=2))
 
 
 def cmd_refresh(args: argparse.Namespace, settings: Settings) -> None:
@@ -180,6 +259,55 @@ def cmd_workers(args: argparse.Namespace, settings: Settings | None) -> None:
     _emit(args, {"reply": reply}, lambda p: f"worker answered: {p['reply']}")
 
 
+def cmd_query(args: argparse.Namespace, settings: Settings) -> None:
+    import csv
+    import io
+
+    import cypher
+    from interestgraph.graph import read
+
+    name = args.name if "/" in args.name else f"analyst/{args.name}"
+    if not name.startswith("analyst/"):
+        raise InputError(f"only analyst queries can be run here, got {args.name!r}; "
+                         f"expected one of: {', '.join(n.split('/', 1)[1] for n in cypher.names('analyst'))}")
+    params = _params(args.param)
+    params.setdefault("half_life_ms", settings.half_life_ms)
+    params.setdefault("k", 20)
+    with _driver(settings) as driver:
+        rows = [dict(r) for r in read(driver, settings, name, **params)]
+    if args.csv:
+        buf = io.StringIO()
+        if rows:
+            w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows({k: _fmt(v) for k, v in r.items()} for r in rows)
+        print(buf.getvalue(), end="")
+        return
+    _emit(args, {"query": name, "rows": rows}, lambda p: _table(p["rows"], list(rows[0]) if rows else []))
+
+
+def _params(pairs: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise InputError(f"--param expects name=value, got {pair!r}")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw  # a bare string such as an id or a date
+    return out
+
+
+def cmd_ledger(args: argparse.Namespace, settings: Settings) -> None:
+    from interestgraph.graph import run_implicit
+
+    before_ms = int((time.time() - args.days * 86400) * 1000)
+    with _driver(settings) as driver:
+        run_implicit(driver, settings, "ingest/prune_seen_events", before_ms=before_ms)
+    _emit(args, {"pruned_before_ms": before_ms}, lambda p: f"ledger entries older than {args.days} days removed")
+
+
 # --- parser ----------------------------------------------------------------------------
 
 def _positive_int(text: str) -> int:
@@ -207,13 +335,43 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_schema)
 
-    i = sub.add_parser("ingest", help="ingest event files (JSON Lines or CSV, .gz too)")
-    i.add_argument("paths", nargs="+", metavar="PATH")
+    i = sub.add_parser("ingest", help="ingest event files (JSON Lines or CSV, .gz too) or a Redis stream")
+    i.add_argument("paths", nargs="*", metavar="PATH")
+    i.add_argument("--follow", metavar="URL", help="consume redis://host:port/db/stream with a consumer group")
+    i.add_argument("--group", default="interestgraph", help="--follow: the consumer group")
+    i.add_argument("--idle-exit", type=float, default=None, metavar="S",
+                   help="--follow: stop after S seconds without new entries")
+    i.add_argument("--max-seconds", type=float, default=None, help="--follow: stop after this long")
     i.add_argument("--dead-letter", metavar="FILE", help="where rejected lines go "
                    "(default $INTERESTGRAPH_HOME/dead-letter.jsonl)")
-    i.add_argument("--batch-size", type=_positive_int, default=2000)
+    i.add_argument("--batch-size", type=_positive_int, default=10000)
     i.add_argument("--json", action="store_true")
     i.set_defaults(func=cmd_ingest)
+
+    pb = sub.add_parser("publish", help="append event files to a Redis stream (producers' side)")
+    pb.add_argument("paths", nargs="+", metavar="PATH")
+    pb.add_argument("--stream", required=True, metavar="URL", help="redis://host:port/db/stream")
+    pb.add_argument("--json", action="store_true")
+    pb.set_defaults(func=cmd_publish, needs_settings=False)
+
+    d = sub.add_parser("dataset", help="load a real data set shipped inside a package")
+    d.add_argument("action", choices=["load"])
+    d.add_argument("name", choices=["movielens-100k"])
+    d.add_argument("--dead-letter", metavar="FILE")
+    d.add_argument("--batch-size", type=_positive_int, default=10000)
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(func=cmd_dataset)
+
+    b = sub.add_parser("bench", help="benchmarks; each prints one JSON object")
+    b.add_argument("what", choices=["ingest"])
+    b.add_argument("--events", type=_positive_int, default=100_000)
+    b.add_argument("--users", type=_positive_int, default=20_000)
+    b.add_argument("--items", type=_positive_int, default=10_000)
+    b.add_argument("--batch-size", type=_positive_int, default=10000)
+    b.add_argument("--no-baseline", action="store_true", help="skip the LOAD CSV baseline")
+    b.add_argument("--keep", action="store_true", help="keep the benchmark's nodes afterwards")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_bench)
 
     r = sub.add_parser("refresh", help="re-embed dirty (or all) users and items now")
     r.add_argument("--all", action="store_true", help="re-embed every user and item")
@@ -221,6 +379,20 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the worker")
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_refresh)
+
+    q = sub.add_parser("query", help="run an analyst query from cypher/analyst/")
+    q.add_argument("name", help="e.g. interest_profile_on (see cypher/analyst/)")
+    q.add_argument("--param", action="append", default=[], metavar="K=V", help="a query parameter (JSON or text)")
+    fmt = q.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--csv", action="store_true")
+    q.set_defaults(func=cmd_query)
+
+    lg = sub.add_parser("ledger", help="the exactly-once event ledger")
+    lg.add_argument("action", choices=["prune"])
+    lg.add_argument("--days", type=float, required=True, help="keep this many days of event ids")
+    lg.add_argument("--json", action="store_true")
+    lg.set_defaults(func=cmd_ledger)
 
     w = sub.add_parser("workers", help="check the Celery workers")
     w.add_argument("action", choices=["ping"])

@@ -66,6 +66,12 @@ def write(driver: Driver, settings: Settings, name: str, **params: Any) -> list[
     return list(result.records)
 
 
+def run_implicit(driver: Driver, settings: Settings, name: str, **params: Any) -> None:
+    """Run a statement in an auto-commit transaction (needed by ``CALL { } IN TRANSACTIONS``)."""
+    with translated_errors(name), driver.session(database=settings.neo4j_database) as session:
+        session.run(query(name), params).consume()
+
+
 def in_write_tx(driver: Driver, settings: Settings, what: str,
                 work: Callable[[ManagedTransaction], T]) -> T:
     """Run ``work`` in one managed write transaction (all or nothing, driver-retried)."""

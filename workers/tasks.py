@@ -23,10 +23,12 @@ RETRY = {
 
 
 @app.task(name="interestgraph.gnn.refresh", acks_late=True, **RETRY)
-def refresh(all_nodes: bool = False, max_batches: int | None = None, batch_size: int = 256) -> dict[str, Any]:
-    """Re-embed dirty users and items (or all) with the active model; returns the report."""
+def refresh(all_nodes: bool = False, max_batches: int | None = None, batch_size: int = 256,
+            users: list[str] | None = None, items: list[str] | None = None) -> dict[str, Any]:
+    """Re-embed dirty users and items (all, or the named ones) with the active model."""
     report = refresh_nodes(resources.driver(), resources.settings(), embedder=resources.embedder(),
-                           all_nodes=all_nodes, max_batches=max_batches, batch_size=batch_size)
+                           all_nodes=all_nodes, users=users or (), items=items or (), max_batches=max_batches,
+                           batch_size=batch_size)
     return report.as_dict()
 
 

@@ -1,10 +1,13 @@
 // Upsert items with their catalogue metadata and categories; mark them dirty.
-// $rows: [{id, title?, price?, categories: [string]}], $now_ms: int
-// Returns nothing. Missing metadata never erases what the graph already knows.
+// $rows: [{id, title?, price?, meta_ms?, categories: [string]}], $now_ms: int
+// Returns nothing. Metadata carries the time of the event that brought it (meta_ms) and only
+// newer metadata overwrites, so batches may commit in any order; missing fields never erase.
 UNWIND $rows AS row
 MERGE (i:Item {id: row.id})
-SET i.title = coalesce(row.title, i.title),
-    i.price = coalesce(row.price, i.price),
+WITH i, row, row.meta_ms IS NOT NULL AND (i.meta_at IS NULL OR row.meta_ms >= i.meta_at) AS newer
+SET i.title = CASE WHEN row.title IS NOT NULL AND (newer OR i.title IS NULL) THEN row.title ELSE i.title END,
+    i.price = CASE WHEN row.price IS NOT NULL AND (newer OR i.price IS NULL) THEN row.price ELSE i.price END,
+    i.meta_at = CASE WHEN newer THEN row.meta_ms ELSE i.meta_at END,
     i.dirty_since = coalesce(i.dirty_since, datetime({epochMillis: $now_ms})),
     i.dirty_seq = coalesce(i.dirty_seq, 0) + 1
 WITH i, row

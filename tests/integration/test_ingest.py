@@ -68,6 +68,7 @@ def test_ingest_counts_dead_letters_and_replay(driver, settings, prefix, events_
     assert rels == {
         "VIEWED": (1, 2), "CLICKED": (1, 1), "PURCHASED": (1, 1), "ADDED_TO_CART": (1, 1),
         "SEARCHED": (2, 2), "REVIEWED": (1, 1), "IN_CATEGORY": (3, 0), "INTERESTED_IN": (4, 0),
+        "INTEREST_DAY": (5, 0),  # u1 acted on two days: the epoch-ms event is on 25 Nov
     }
     review = driver.execute_query(
         "MATCH (:User {id: $u})-[r:REVIEWED]->(:Item {id: $i}) "

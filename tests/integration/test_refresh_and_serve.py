@@ -3,6 +3,8 @@ import os
 import subprocess
 import sys
 
+import numpy as np
+
 from gnn.refresh import refresh
 from ingest.pipeline import sync
 from ingest.writer import GraphWriter
@@ -33,9 +35,12 @@ def shop(p: str, users: int = 3, items: int = 8) -> list:
 
 def test_celery_worker_writes_embeddings(driver, settings, prefix, events_file, tmp_path):
     sync([events_file(shop(prefix))], GraphWriter(driver, settings), tmp_path / "d.jsonl", progress=False)
-    report = refresh_task.apply_async(kwargs={}).get(timeout=300)
+    users = [f"{prefix}u{n}" for n in range(3)]
+    items = [f"{prefix}i{n}" for n in range(8)]
+    report = refresh_task.apply_async(kwargs={"users": users, "items": items}).get(timeout=300)
     # It ran in the worker process, not here.
     assert report["owner"].split(":")[1] != str(os.getpid())
+    assert (report["users"], report["items"]) == (3, 8)
     rows = driver.execute_query(EMB, p=prefix).records
     assert len(rows) == 3 + 8
     for r in rows:
@@ -43,20 +48,32 @@ def test_celery_worker_writes_embeddings(driver, settings, prefix, events_file, 
         assert r["model"] == "gin:init-s0" and r["stamped"] and r["clean"]
 
 
+def test_dirty_refresh_clears_the_marks(driver, settings, prefix, events_file, tmp_path):
+    sync([events_file(shop(prefix))], GraphWriter(driver, settings), tmp_path / "d.jsonl", progress=False)
+    report = refresh(driver, settings)
+    assert report.users >= 3 and report.items >= 8
+    rows = driver.execute_query(EMB, p=prefix).records
+    assert len(rows) == 11 and all(r["clean"] and r["dim"] == settings.embedding_dim for r in rows)
+
+
 def test_recommend_excludes_purchases(driver, settings, prefix, events_file, tmp_path):
     sync([events_file(shop(prefix))], GraphWriter(driver, settings), tmp_path / "d.jsonl", progress=False)
-    refresh(driver, settings)
     user = f"{prefix}u0"
     purchased = {r["id"] for r in driver.execute_query(
         "MATCH (:User {id: $u})-[:PURCHASED]->(i) RETURN i.id AS id", u=user).records}
     assert purchased == {f"{prefix}i0"}
-    unfiltered = {r["id"] for r in driver.execute_query(
-        "MATCH (u:User {id: $u}) CALL db.index.vector.queryNodes('item_embedding', 500, u.embedding) "
-        "YIELD node RETURN node.id AS id", u=user).records}
-    assert purchased <= unfiltered  # so the filter below has something to remove
-    recs = recommend(driver, settings, user, k=200)
+    # Hand-set vectors make the purchased item the user's exact match and i2 the runner-up,
+    # so whatever else the database holds, only the purchase filter can keep i0 out.
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=settings.embedding_dim)
+    near = base + 0.05 * rng.normal(size=settings.embedding_dim)
+    set_vec = ("MATCH (n {id: $id}) WHERE n:User OR n:Item "
+               "CALL db.create.setNodeVectorProperty(n, 'embedding', $v)")
+    for node_id, vec in ((user, base), (f"{prefix}i0", base), (f"{prefix}i2", near)):
+        driver.execute_query(set_vec, id=node_id, v=[float(x) for x in vec / np.linalg.norm(vec)])
+    recs = recommend(driver, settings, user, k=5)
     ids = [r["item_id"] for r in recs]
-    assert ids and not (set(ids) & purchased)
+    assert ids[0] == f"{prefix}i2" and f"{prefix}i0" not in ids
     assert [r["score"] for r in recs] == sorted((r["score"] for r in recs), reverse=True)
 
 

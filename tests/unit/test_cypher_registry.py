@@ -8,7 +8,7 @@ from interestgraph.errors import UnknownQueryError
 from interestgraph.schema import statements
 
 ROOT = Path(__file__).resolve().parents[2]
-PKGS = ["interestgraph", "ingest", "gnn", "workers", "neo4j_local", "cypher"]
+PKGS = ["interestgraph", "ingest", "gnn", "workers", "neo4j_local", "cypher", "bench"]
 
 
 def test_every_file_loads_with_a_header_and_one_statement():

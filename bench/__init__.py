@@ -1,0 +1,1 @@
+"""Benchmarks behind `interestgraph bench ...`: each prints one JSON object."""

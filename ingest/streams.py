@@ -1,0 +1,190 @@
+"""Redis Streams source: producers ``XADD`` events, consumers read them with a consumer group.
+
+A consumer acknowledges entries only after the Neo4j transaction that applied them has
+committed, so a crash between the two leaves them pending; they are read again (our own
+pending entries first, then idle entries of dead consumers via ``XAUTOCLAIM``) and the
+event ledger turns the replay into a no-op. Invalid entries are dead-lettered *before*
+they are acknowledged. The entry id's millisecond part is the acceptance time.
+
+Stream URLs look like ``redis://host:6379/0/events``: the last path segment names the
+stream, the one before it the database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+
+from ingest.deadletter import DeadLetters
+from ingest.events import Event, InvalidEvent, parse_record
+from ingest.sources import Rejection
+from ingest.writer import GraphWriter
+from interestgraph.errors import InputError
+
+FIELD = "event"
+DEFAULT_GROUP = "interestgraph"
+CLAIM_IDLE_MS = 30_000
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """Where a stream lives: a Redis URL (with db) and the stream's key."""
+
+    redis_url: str
+    stream: str
+
+    @classmethod
+    def parse(cls, url: str) -> StreamSpec:
+        parts = urlsplit(url)
+        if parts.scheme not in ("redis", "rediss"):
+            raise InputError(f"stream URL must start with redis:// or rediss://, got {url!r}")
+        segments = [s for s in parts.path.split("/") if s]
+        if not segments:
+            raise InputError("stream URL must end with the stream name, e.g. redis://localhost:6379/0/events; "
+                             f"got {url!r}")
+        stream = segments[-1]
+        db = segments[0] if len(segments) == 2 else "0"
+        if len(segments) > 2 or not db.isdigit():
+            raise InputError(f"stream URL must look like redis://host:port/<db>/<stream>, got {url!r}")
+        return cls(urlunsplit((parts.scheme, parts.netloc, f"/{db}", "", "")), stream)
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.redis_url, decode_responses=True)
+
+
+def publish(client: redis.Redis, stream: str, records: Iterable[dict[str, Any] | str],
+            pipeline_size: int = 500) -> list[str]:
+    """``XADD`` each record (a dict or a raw JSON line); returns the entry ids in order."""
+    ids: list[str] = []
+    pipe = client.pipeline(transaction=False)
+    pending = 0
+    for rec in records:
+        payload = rec if isinstance(rec, str) else json.dumps(rec, ensure_ascii=False)
+        pipe.xadd(stream, {FIELD: payload})
+        pending += 1
+        if pending >= pipeline_size:
+            ids.extend(pipe.execute())
+            pending = 0
+    if pending:
+        ids.extend(pipe.execute())
+    return ids
+
+
+def entry_ms(entry_id: str) -> int:
+    """Acceptance time of a stream entry (the millisecond part of its id)."""
+    return int(entry_id.split("-", 1)[0])
+
+
+@dataclass
+class PollResult:
+    entries: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    redelivered: int = 0
+
+
+class StreamConsumer:
+    """One consumer of a group; ``poll`` reads, applies, then acknowledges one batch."""
+
+    def __init__(self, spec: StreamSpec, writer: GraphWriter, dead: DeadLetters, *,
+                 group: str = DEFAULT_GROUP, consumer: str | None = None, batch_size: int = 2000,
+                 block_ms: int = 1000, claim_idle_ms: int = CLAIM_IDLE_MS,
+                 client: redis.Redis | None = None) -> None:
+        if batch_size <= 0:
+            raise InputError(f"batch_size must be > 0, got {batch_size}")
+        self.spec = spec
+        self.client: Any = client or spec.client()  # redis-py stubs model RESP3 replies; we use RESP2
+        self.writer = writer
+        self.dead = dead
+        self.group = group
+        self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
+        self.batch_size = batch_size
+        self.block_ms = block_ms
+        self.claim_idle_ms = claim_idle_ms
+        self._own_pending_done = False
+        self.ensure_group()
+
+    def ensure_group(self) -> None:
+        try:
+            self.client.xgroup_create(self.spec.stream, self.group, id="0", mkstream=True)
+        except redis.ResponseError as e:
+            if "BUSYGROUP" not in str(e):
+                raise
+
+    def _read(self) -> tuple[list[tuple[str, dict[str, str]]], bool]:
+        """Next entries: our own unacknowledged ones, then idle ones of others, then new ones."""
+        if not self._own_pending_done:
+            resp = self.client.xreadgroup(self.group, self.consumer, {self.spec.stream: "0"}, count=self.batch_size)
+            got = list(resp[0][1]) if resp else []
+            trimmed = [eid for eid, fields in got if not fields]  # trimmed away while pending
+            if trimmed:
+                self.client.xack(self.spec.stream, self.group, *trimmed)
+            entries = [(eid, fields) for eid, fields in got if fields]
+            if entries:
+                return entries, True
+            if not trimmed:
+                self._own_pending_done = True
+        claimed = self.client.xautoclaim(self.spec.stream, self.group, self.consumer, self.claim_idle_ms,
+                                         start_id="0-0", count=self.batch_size)
+        entries = [(eid, fields) for eid, fields in claimed[1] if fields]
+        if entries:
+            return entries, True
+        resp = self.client.xreadgroup(self.group, self.consumer, {self.spec.stream: ">"},
+                                      count=self.batch_size, block=self.block_ms)
+        return (list(resp[0][1]) if resp else []), False
+
+    def _decode(self, entries: Sequence[tuple[str, dict[str, str]]]) -> list[Event]:
+        events = []
+        source = f"{self.spec.stream}@{self.spec.redis_url}"
+        for eid, fields in entries:
+            raw = fields.get(FIELD, "")
+            try:
+                rec = json.loads(raw)
+                events.append(parse_record(rec))
+            except json.JSONDecodeError as e:
+                self.dead.add(Rejection(f"{source}#{eid}", 0, f"invalid JSON: {e.msg} at column {e.colno}", raw[:2000]))
+            except InvalidEvent as e:
+                self.dead.add(Rejection(f"{source}#{eid}", 0, str(e), raw[:2000]))
+        return events
+
+    def poll(self) -> PollResult:
+        entries, redelivered = self._read()
+        if not entries:
+            return PollResult()
+        before = self.dead.count
+        events = self._decode(entries)
+        result = self.writer.write(events) if events else None
+        # Only now, after the commit (and the dead letters are flushed), is it safe to ack.
+        self.client.xack(self.spec.stream, self.group, *[eid for eid, _ in entries])
+        return PollResult(
+            entries=len(entries),
+            accepted=result.accepted if result else 0,
+            duplicates=result.duplicates if result else 0,
+            rejected=self.dead.count - before,
+            redelivered=len(entries) if redelivered else 0,
+        )
+
+    def drain(self, max_seconds: float | None = None, idle_exit_s: float | None = None) -> PollResult:
+        """Poll until ``max_seconds`` pass or the stream stays empty for ``idle_exit_s``."""
+        total = PollResult()
+        started = last_data = time.monotonic()
+        while True:
+            got = self.poll()
+            now = time.monotonic()
+            if got.entries:
+                last_data = now
+                for name in ("entries", "accepted", "rejected", "duplicates", "redelivered"):
+                    setattr(total, name, getattr(total, name) + getattr(got, name))
+            if max_seconds is not None and now - started >= max_seconds:
+                return total
+            if idle_exit_s is not None and not got.entries and now - last_data >= idle_exit_s:
+                return total
