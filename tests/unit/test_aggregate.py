@@ -60,4 +60,4 @@ def test_search_rows_use_query_hash_and_item_metadata_latest_wins():
         e(3, 9, item=ItemMeta(title="new", categories=("b",), price=3.0)),
     ], H)
     assert rows.searches[0]["query"] == query_id("blue tooth") and rows.searches[0]["text"] == "blue tooth"
-    assert rows.items == [{"id": "i", "title": "new", "price": 3.0, "categories": ["a", "b"]}]
+    assert rows.items == [{"id": "i", "title": "new", "price": 3.0, "meta_ms": 9, "categories": ["a", "b"]}]
