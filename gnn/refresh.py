@@ -74,10 +74,11 @@ class RefreshReport:
 class Embedder:
     """The active model on its device, loaded once per process and reused."""
 
-    def __init__(self, settings: Settings, card: ModelCard | None = None) -> None:
+    def __init__(self, settings: Settings, card: ModelCard | None = None,
+                 model: InterestEncoder | None = None) -> None:
         self.card = card or active_card(settings)
         self.device = pick_device(settings.device)
-        self.model: InterestEncoder = build(self.card).to(self.device)
+        self.model: InterestEncoder = (model if model is not None else build(self.card)).eval().to(self.device)
 
     @torch.inference_mode()
     def __call__(self, sub: Subgraph) -> torch.Tensor:

@@ -226,6 +226,46 @@ def _refresh_via_celery(all_nodes: bool, timeout: float) -> dict[str, Any]:
     return out
 
 
+def cmd_train(args: argparse.Namespace, settings: Settings) -> None:
+    from gnn.export import export_graph
+    from gnn.registry import ModelCard, register
+    from gnn.train import TrainConfig, train
+
+    show = not args.json
+    cfg = TrainConfig(arch=args.model, epochs=args.epochs, seed=args.seed, out=settings.embedding_dim)
+    with _driver(settings) as driver:
+        graph = export_graph(driver, settings, prefix=args.prefix, progress=show)
+        result = train(graph, cfg, progress=show)
+        version = time.strftime("v%Y%m%d-%H%M%S", time.gmtime())
+        card = ModelCard(arch=cfg.arch, version=version, out_channels=cfg.out, hidden_channels=cfg.hidden,
+                         num_layers=cfg.layers, seed=cfg.seed,
+                         meta={"trained": True, "data_cutoff_ms": int(graph.first_ms.max()) if len(graph.first_ms)
+                               else None, "nodes": len(graph.keys), "relationships": len(graph.src),
+                               **result.metrics()})
+        saved = register(settings, card, result.model, activate=not args.no_activate)
+        out: dict[str, Any] = {"model": saved.tag, "active": not args.no_activate, "weights": saved.weights,
+                               **result.metrics()}
+        if not args.no_activate and not args.no_refresh:
+            from gnn.refresh import refresh
+
+            out["refresh"] = refresh(driver, settings, all_nodes=True, progress=show).as_dict()
+    _emit(args, out, lambda p: (f"trained {p['model']} in {p['seconds']}s: val Recall@20 {p['val_recall@20']}, "
+                                f"NDCG@20 {p['val_ndcg@20']} (best epoch {p['best_epoch']})"
+                                + (f"; re-embedded {p['refresh']['users']} users, {p['refresh']['items']} items"
+                                   if "refresh" in p else "")))
+
+
+def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> None:
+    from gnn.evaluate import run
+
+    with _driver(settings) as driver:
+        out = run(driver, settings, chunk=args.chunk, epochs=args.epochs, seed=args.seed, keep=args.keep,
+                  progress=not args.json)
+    _emit(args, out, lambda p: (f"{p['dataset']}: {p['past_events']} past events, {p['stream_events']} replayed "
+                                f"({p['cold_user_events']} from users unseen at the cut), {p['seconds']}s\n"
+                                + _table(p["methods"], ["method", "recall@20", "ndcg@20"])))
+
+
 def cmd_recommend(args: argparse.Namespace, settings: Settings) -> None:
     from interestgraph.serve import recommend
 
@@ -399,6 +439,25 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--timeout", type=float, default=60.0)
     w.add_argument("--json", action="store_true")
     w.set_defaults(func=cmd_workers, needs_settings=False)
+
+    t = sub.add_parser("train", help="train a GIN or GCN on the graph, register it and re-embed")
+    t.add_argument("--model", choices=["gin", "gcn"], default="gin")
+    t.add_argument("--epochs", type=_positive_int, default=80)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--prefix", default="", help="train on one id namespace only")
+    t.add_argument("--no-activate", action="store_true", help="register without making it the active model")
+    t.add_argument("--no-refresh", action="store_true", help="do not re-embed everything afterwards")
+    t.add_argument("--json", action="store_true")
+    t.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser("evaluate", help="replay a real data set as a live stream and compare every method")
+    ev.add_argument("--dataset", choices=["movielens-100k"], default="movielens-100k")
+    ev.add_argument("--chunk", type=_positive_int, default=50, help="events between dynamic re-embeddings")
+    ev.add_argument("--epochs", type=_positive_int, default=80)
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--keep", action="store_true", help="keep the evaluation namespaces afterwards")
+    ev.add_argument("--json", action="store_true")
+    ev.set_defaults(func=cmd_evaluate)
 
     for name, func, what in (("recommend", cmd_recommend, "items for a user"),
                              ("similar", cmd_similar, "users similar to a user")):
