@@ -199,11 +199,14 @@ def _prepare_gnn(driver: Driver, settings: Settings, data: Dataset, arch: str, n
 
 
 def run(driver: Driver, settings: Settings, *, quantile: float = 0.8, chunk: int = 50, epochs: int = 80,
-        seed: int = 0, keep: bool = False, progress: bool = True,
+        seed: int = 0, stream_limit: int | None = None, keep: bool = False, progress: bool = True,
         log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Run the whole comparison; ``stream_limit`` replays only the first events (smoke runs)."""
     started = time.perf_counter()
     say = log or (lambda msg: print(msg, file=sys.stderr, flush=True) if progress else None)
     data = load_dataset(quantile)
+    if stream_limit is not None:
+        data.events = data.events[:data.cut + stream_limit]
     run_id = uuid.uuid4().hex[:6]
     n_users, n_items = len(data.user_row), len(data.item_col)
     namespaces = {arch: f"ev{run_id}{arch}-" for arch in ("gin", "gcn")}

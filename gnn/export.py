@@ -18,7 +18,7 @@ from neo4j import Driver
 from tqdm import tqdm
 
 from gnn.extract import NodeKey
-from gnn.features import EDGE_DIM, NODE_DIM, REL_TYPES, node_features
+from gnn.features import EDGE_DIM, NODE_DIM, RECENCY_HALF_LIFE_MS, REL_TYPES, node_features
 from interestgraph.graph import read
 from interestgraph.settings import Settings
 
@@ -39,6 +39,7 @@ class GraphExport:
     weight: np.ndarray
     sentiment: np.ndarray
     first_ms: np.ndarray
+    last_ms: np.ndarray
 
     def __post_init__(self) -> None:
         self.index = {k: i for i, k in enumerate(self.keys)}
@@ -51,29 +52,35 @@ class GraphExport:
         codes = [REL_TYPES.index(t) for t in BEHAVIOUR]
         return np.isin(self.etype, codes)
 
-    def message_graph(self, keep: np.ndarray, cap: int | None) -> tuple[torch.Tensor, torch.Tensor]:
+    def message_graph(self, keep: np.ndarray, cap: int | None,
+                      now_ms: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Both directions of the ``keep``-ed edges, each node receiving at most ``cap``
-        messages, strongest first (as the neighbourhood pull's fanout does)."""
+        messages, timeless ones first, then by decayed weight (as the pull's fanout does);
+        recency is measured from ``now_ms`` (default: the newest kept edge)."""
         s, d = self.src[keep], self.dst[keep]
-        t, w, snt = self.etype[keep], self.weight[keep], self.sentiment[keep]
+        t, w, snt, last = self.etype[keep], self.weight[keep], self.sentiment[keep], self.last_ms[keep]
+        now = int(last.max()) if now_ms is None and len(last) else int(now_ms or 0)
         src = np.concatenate([s, d])
         dst = np.concatenate([d, s])
         rev = np.concatenate([np.zeros(len(s)), np.ones(len(s))])
         t2, w2, snt2 = np.concatenate([t, t]), np.concatenate([w, w]), np.concatenate([snt, snt])
-        order = np.lexsort((src, -np.abs(w2), dst))
+        last2 = np.concatenate([last, last])
+        key = np.where(last2 > 0, np.log(np.abs(w2) + 1e-12) + last2 * np.log(2.0) / RECENCY_HALF_LIFE_MS, np.inf)
+        order = np.lexsort((src, -key, dst))
         if cap is not None:
             ranked = order
             dsts = dst[ranked]
             starts = np.r_[0, np.flatnonzero(np.diff(dsts)) + 1]
             pos = np.arange(len(ranked)) - np.repeat(starts, np.diff(np.r_[starts, len(ranked)]))
             order = ranked[pos < cap]
-        attr = edge_feature_matrix(t2[order], w2[order], snt2[order], rev[order])
+        fresh = np.where(last2 > 0, 2.0 ** (-np.maximum(now - last2, 0) / RECENCY_HALF_LIFE_MS), 1.0)
+        attr = edge_feature_matrix(t2[order], w2[order], snt2[order], rev[order], fresh[order])
         edge_index = torch.from_numpy(np.stack([src[order], dst[order]])).long()
         return edge_index, attr
 
 
 def edge_feature_matrix(etype: np.ndarray, weight: np.ndarray, sentiment: np.ndarray,
-                        reverse: np.ndarray) -> torch.Tensor:
+                        reverse: np.ndarray, fresh: np.ndarray | None = None) -> torch.Tensor:
     """Vectorised ``gnn.features.edge_features`` (same columns, same values)."""
     n = len(etype)
     out = np.zeros((n, EDGE_DIM), dtype=np.float32)
@@ -83,6 +90,7 @@ def edge_feature_matrix(etype: np.ndarray, weight: np.ndarray, sentiment: np.nda
     out[:, base + 1] = weight < 0
     out[:, base + 2] = sentiment
     out[:, base + 3] = reverse
+    out[:, base + 4] = 1.0 if fresh is None else fresh
     return torch.from_numpy(out)
 
 
@@ -112,7 +120,7 @@ def export_graph(driver: Driver, settings: Settings, prefix: str = "", page: int
                 bar.update(len(rows))
     keys = sorted(feats)
     index = {k: i for i, k in enumerate(keys)}
-    cols: dict[str, list] = {c: [] for c in ("src", "dst", "etype", "weight", "sentiment", "first_ms")}
+    cols: dict[str, list] = {c: [] for c in ("src", "dst", "etype", "weight", "sentiment", "first_ms", "last_ms")}
     with tqdm(desc="export relationships", unit="rel", disable=not progress, file=sys.stderr) as bar:
         # Page by user, but a page's relationships come whole (LIMIT counts users, not rows).
         for rows in _pages(driver, settings, "gnn/export_user_rels", prefix, page // 4 or 1, key="src"):
@@ -126,6 +134,7 @@ def export_graph(driver: Driver, settings: Settings, prefix: str = "", page: int
                 cols["weight"].append(1.0 if r["weight"] is None else r["weight"])
                 cols["sentiment"].append(r["sentiment"] or 0.0)
                 cols["first_ms"].append(r["first_ms"] or 0)
+                cols["last_ms"].append(r["last_ms"] or 0)
             bar.update(len(rows))
         for rows in _pages(driver, settings, "gnn/export_item_rels", prefix, page, key="src"):
             for r in rows:
@@ -138,8 +147,10 @@ def export_graph(driver: Driver, settings: Settings, prefix: str = "", page: int
                 cols["weight"].append(1.0)
                 cols["sentiment"].append(0.0)
                 cols["first_ms"].append(0)
+                cols["last_ms"].append(0)
             bar.update(len(rows))
     x = torch.tensor([feats[k] for k in keys], dtype=torch.float32).reshape(len(keys), NODE_DIM)
     return GraphExport(keys, x, np.array(cols["src"], dtype=np.int64), np.array(cols["dst"], dtype=np.int64),
                        np.array(cols["etype"], dtype=np.int64), np.array(cols["weight"], dtype=np.float64),
-                       np.array(cols["sentiment"], dtype=np.float64), np.array(cols["first_ms"], dtype=np.int64))
+                       np.array(cols["sentiment"], dtype=np.float64), np.array(cols["first_ms"], dtype=np.int64),
+                       np.array(cols["last_ms"], dtype=np.int64))

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from neo4j import Driver, ManagedTransaction
 
-from gnn.features import EDGE_DIM, NODE_DIM, edge_features, node_features, primary_label
+from gnn.features import EDGE_DIM, NODE_DIM, RECENCY_HALF_LIFE_MS, edge_features, node_features, primary_label, recency
 from interestgraph.graph import in_read_tx, run
 from interestgraph.settings import Settings
 
@@ -55,13 +55,13 @@ def pull(tx: ManagedTransaction, users: Sequence[str], items: Sequence[str],
         nodes[key] = feats
         key_of[rec["eid"]] = key
         seeds.append(key)
-    rels: dict[str, tuple[NodeKey, NodeKey, list[float], list[float]]] = {}
+    rels: dict[str, tuple[NodeKey, NodeKey, str, float | None, float | None, int | None]] = {}
     frontier = list(key_of)
     for cap in fanout:
         if not frontier:
             break
         nxt: list[str] = []
-        for rec in run(tx, "gnn/expand_frontier", eids=frontier, fanout=cap):
+        for rec in run(tx, "gnn/expand_frontier", eids=frontier, fanout=cap, half_life_ms=RECENCY_HALF_LIFE_MS):
             if rec["dst"] not in key_of:
                 key, feats = _node(rec)
                 nodes.setdefault(key, feats)
@@ -71,24 +71,22 @@ def pull(tx: ManagedTransaction, users: Sequence[str], items: Sequence[str],
                 continue
             src, dst = key_of[rec["src"]], key_of[rec["dst"]]
             start, end = (src, dst) if rec["outgoing"] else (dst, src)
-            rels[rec["rid"]] = (
-                start, end,
-                edge_features(rec["type"], rec["weight"], rec["sentiment"], reverse=False),
-                edge_features(rec["type"], rec["weight"], rec["sentiment"], reverse=True),
-            )
+            rels[rec["rid"]] = (start, end, rec["type"], rec["weight"], rec["sentiment"], rec["last_ms"])
         frontier = nxt
     return _tensors(nodes, rels, seeds)
 
 
 def _tensors(nodes: dict[NodeKey, list[float]],
-             rels: dict[str, tuple[NodeKey, NodeKey, list[float], list[float]]],
+             rels: dict[str, tuple[NodeKey, NodeKey, str, float | None, float | None, int | None]],
              seeds: list[NodeKey]) -> Subgraph:
     keys = sorted(nodes)
     index = {k: i for i, k in enumerate(keys)}
+    now = max((r[5] or 0 for r in rels.values()), default=0)
     edges = []
-    for start, end, fwd, back in rels.values():
-        edges.append((index[start], index[end], fwd))
-        edges.append((index[end], index[start], back))
+    for start, end, rel_type, weight, sentiment, last_ms in rels.values():
+        fresh = recency(last_ms, now)
+        edges.append((index[start], index[end], edge_features(rel_type, weight, sentiment, False, fresh)))
+        edges.append((index[end], index[start], edge_features(rel_type, weight, sentiment, True, fresh)))
     edges.sort(key=lambda e: (e[1], e[0], e[2]))
     x = torch.tensor([nodes[k] for k in keys], dtype=torch.float32).reshape(len(keys), NODE_DIM)
     if edges:

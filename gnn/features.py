@@ -18,8 +18,11 @@ NAME_BUCKETS = 16
 
 # label one-hot | log1p(degree) | log1p(price) | has_price | hashed name buckets
 NODE_DIM = len(NODE_LABELS) + 3 + NAME_BUCKETS
-# type one-hot | log1p(|weight|) | negative weight | sentiment | reversed direction
-EDGE_DIM = len(REL_TYPES) + 4
+# type one-hot | log1p(|weight|) | negative weight | sentiment | reversed direction | recency
+EDGE_DIM = len(REL_TYPES) + 5
+# Recency is 2^(-age / RECENCY_HALF_LIFE_MS), the age measured from the newest relationship
+# in the same pull (the graph's "now"), so it needs no wall clock and replays stay exact.
+RECENCY_HALF_LIFE_MS = 14 * 86_400_000.0
 
 
 def primary_label(labels: Sequence[str]) -> str:
@@ -47,8 +50,16 @@ def node_features(label: str, name: str | None, degree: int, price: float | None
     return row
 
 
-def edge_features(rel_type: str, weight: float | None, sentiment: float | None, reverse: bool) -> list[float]:
-    """The feature row of one directed message edge (length ``EDGE_DIM``)."""
+def recency(last_ms: int | None, now_ms: int) -> float:
+    """1 for the newest relationship, halving every ``RECENCY_HALF_LIFE_MS`` before it."""
+    if last_ms is None or last_ms <= 0:
+        return 1.0  # timeless relationships (IN_CATEGORY)
+    return 2.0 ** (-max(now_ms - last_ms, 0) / RECENCY_HALF_LIFE_MS)
+
+
+def edge_features(rel_type: str, weight: float | None, sentiment: float | None, reverse: bool,
+                  fresh: float = 1.0) -> list[float]:
+    """The feature row of one directed message edge (length ``EDGE_DIM``); ``fresh`` is its recency."""
     row = [0.0] * EDGE_DIM
     row[REL_TYPES.index(rel_type)] = 1.0
     w = 1.0 if weight is None else float(weight)
@@ -57,4 +68,12 @@ def edge_features(rel_type: str, weight: float | None, sentiment: float | None, 
     row[base + 1] = 1.0 if w < 0 else 0.0
     row[base + 2] = 0.0 if sentiment is None else float(sentiment)
     row[base + 3] = 1.0 if reverse else 0.0
+    row[base + 4] = fresh
     return row
+
+
+def strength_key(weight: float | None, last_ms: int | None) -> float:
+    """Order of neighbours for the fanout cap: decayed weight, compared in log space so that
+    it does not depend on the reference time (log w + t * ln2 / h)."""
+    w = abs(1.0 if weight is None else float(weight))
+    return math.log(w + 1e-12) + (last_ms or 0) * math.log(2.0) / RECENCY_HALF_LIFE_MS

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from gnn.export import GraphExport
-from gnn.features import EDGE_DIM, NODE_DIM
+from gnn.features import EDGE_DIM, NODE_DIM, REL_TYPES
 from gnn.models import ENCODERS, InterestEncoder
 from interestgraph.errors import InputError
 
@@ -48,6 +48,7 @@ class TrainConfig:
     val_fraction: float = 0.1
     seed: int = 0
     max_seconds: float = 240.0
+    temporal: bool = True
 
 
 @dataclass
@@ -101,8 +102,9 @@ def train(graph: GraphExport, cfg: TrainConfig, progress: bool = False,
     cutoff = int(np.quantile(graph.first_ms[pos_idx], 1 - cfg.val_fraction))
     train_pos = pos_idx[graph.first_ms[pos_idx] < cutoff]
     val_pos = pos_idx[graph.first_ms[pos_idx] >= cutoff]
-    # Message passing may use everything but the interactions of the validation slice.
-    context = ~is_pos
+    # Message passing uses structure (IN_CATEGORY, SEARCHED), never INTERESTED_IN: it sums
+    # behaviour over all time, future included, and user -> item -> category carries it anyway.
+    context = ~is_pos & (graph.etype != REL_TYPES.index("INTERESTED_IN"))
     item_col = {int(n): c for c, n in enumerate(items)}
     pop = np.bincount([item_col[int(d)] for d in graph.dst[train_pos]], minlength=len(items)).astype(np.float64)
     hard = (pop + 1) ** 0.75
@@ -112,7 +114,7 @@ def train(graph: GraphExport, cfg: TrainConfig, progress: bool = False,
     model = ENCODERS[cfg.arch](NODE_DIM, cfg.hidden, cfg.out, cfg.layers, EDGE_DIM)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     x = graph.x
-    val_graph = graph.message_graph(context | np.isin(np.arange(len(is_pos)), train_pos), cfg.cap)
+    val_graph = graph.message_graph(context | np.isin(np.arange(len(is_pos)), train_pos), cfg.cap, now_ms=cutoff)
     seen: dict[int, set[int]] = {}
     for e in train_pos:
         seen.setdefault(int(graph.src[e]), set()).add(item_col[int(graph.dst[e])])
@@ -128,11 +130,17 @@ def train(graph: GraphExport, cfg: TrainConfig, progress: bool = False,
               file=sys.stderr) as bar:
         for epoch in range(1, cfg.epochs + 1):
             model.train()
-            hidden = rng.random(len(train_pos)) < cfg.hide
+            t_cut: int | None = None
+            if cfg.temporal:
+                # Predict the future from the past: hide what happened after a random moment.
+                t_cut = int(np.quantile(graph.first_ms[train_pos], rng.uniform(0.5, 0.95)))
+                hidden = graph.first_ms[train_pos] >= t_cut
+            else:
+                hidden = rng.random(len(train_pos)) < cfg.hide
             sup = train_pos[hidden]
-            keep = context.copy()
+            keep = context & ((graph.first_ms == 0) | (graph.first_ms < (t_cut or cutoff)))
             keep[train_pos[~hidden]] = True
-            edge_index, edge_attr = graph.message_graph(keep, cfg.cap)
+            edge_index, edge_attr = graph.message_graph(keep, cfg.cap, now_ms=t_cut)
             z = model(x, edge_index, edge_attr)
             u = torch.from_numpy(graph.src[sup])
             i_pos = torch.from_numpy(graph.dst[sup])

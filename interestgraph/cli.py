@@ -260,7 +260,7 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> None:
 
     with _driver(settings) as driver:
         out = run(driver, settings, chunk=args.chunk, epochs=args.epochs, seed=args.seed, keep=args.keep,
-                  progress=not args.json)
+                  stream_limit=args.stream_limit, progress=not args.json)
     _emit(args, out, lambda p: (f"{p['dataset']}: {p['past_events']} past events, {p['stream_events']} replayed "
                                 f"({p['cold_user_events']} from users unseen at the cut), {p['seconds']}s\n"
                                 + _table(p["methods"], ["method", "recall@20", "ndcg@20"])))
@@ -456,6 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--epochs", type=_positive_int, default=80)
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--keep", action="store_true", help="keep the evaluation namespaces afterwards")
+    ev.add_argument("--stream-limit", type=_positive_int, default=None, help="replay only the first N events")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_evaluate)
 

@@ -1,7 +1,7 @@
 import torch
 
 from gnn.extract import _tensors
-from gnn.features import EDGE_DIM, NODE_DIM, edge_features, node_features
+from gnn.features import EDGE_DIM, NODE_DIM, REL_TYPES, node_features
 from gnn.models import GCNEncoder, GINEncoder
 from gnn.refresh import pick_device
 from gnn.registry import ModelCard, build
@@ -15,14 +15,12 @@ def tiny_graph():
         ("Item", "i2"): node_features("Item", "case", 2, 9.0),
         ("Category", "c"): node_features("Category", "audio", 2, None),
     }
-    rels = {}
-    for rid, (a, b, t, w) in enumerate([
-        (("User", "u1"), ("Item", "i1"), "VIEWED", 1.0),
-        (("User", "u1"), ("Item", "i2"), "PURCHASED", 8.0),
-        (("Item", "i1"), ("Category", "c"), "IN_CATEGORY", None),
-        (("Item", "i2"), ("Category", "c"), "IN_CATEGORY", None),
-    ]):
-        rels[str(rid)] = (a, b, edge_features(t, w, None, False), edge_features(t, w, None, True))
+    rels = {
+        "0": (("User", "u1"), ("Item", "i1"), "VIEWED", 1.0, None, 1_795_000_000_000),
+        "1": (("User", "u1"), ("Item", "i2"), "PURCHASED", 8.0, None, 1_795_100_000_000),
+        "2": (("Item", "i1"), ("Category", "c"), "IN_CATEGORY", None, None, None),
+        "3": (("Item", "i2"), ("Category", "c"), "IN_CATEGORY", None, None, None),
+    }
     return _tensors(nodes, rels, [("User", "u1")])
 
 
@@ -31,6 +29,8 @@ def test_subgraph_tensors_are_canonical():
     assert sub.x.shape == (4, NODE_DIM)
     assert sub.edge_index.shape == (2, 8) and sub.edge_attr.shape == (8, EDGE_DIM)
     assert sub.keys == sorted(sub.keys) and sub.seeds == [("User", "u1")]
+    fresh = sub.edge_attr[:, -1]
+    assert fresh.max() == 1.0 and 0.9 < fresh.min() < 1.0  # the older view is 100,000 s staler
 
 
 def test_gin_and_gcn_shapes_and_unit_norm():
@@ -65,7 +65,7 @@ def test_structure_reaches_the_user_vector():
     model = build(ModelCard(arch="gin", version="t", out_channels=8, hidden_channels=16))
     base = model(sub.x, sub.edge_index, sub.edge_attr)[sub.seed_index]
     heavier = sub.edge_attr.clone()
-    heavier[:, len(heavier[0]) - 4] *= 3  # a stronger behaviour weight on every edge
+    heavier[:, len(REL_TYPES)] *= 3  # a stronger behaviour weight on every edge
     moved = model(sub.x, sub.edge_index, heavier)[sub.seed_index]
     assert not torch.allclose(base, moved)
 
