@@ -18,7 +18,7 @@ from neo4j import Driver
 from tqdm import tqdm
 
 from gnn.extract import NodeKey
-from gnn.features import EDGE_DIM, NODE_DIM, RECENCY_HALF_LIFE_MS, REL_TYPES, node_features
+from gnn.features import DEGREE_COL, EDGE_DIM, NODE_DIM, RECENCY_HALF_LIFE_MS, REL_TYPES, node_features
 from interestgraph.graph import read
 from interestgraph.settings import Settings
 
@@ -51,6 +51,13 @@ class GraphExport:
         """Edges that are user -> item interactions (the positives of link prediction)."""
         codes = [REL_TYPES.index(t) for t in BEHAVIOUR]
         return np.isin(self.etype, codes)
+
+    def features_as_of(self, keep: np.ndarray) -> torch.Tensor:
+        """Node features with the degree counted over the ``keep``-ed edges only."""
+        deg = np.bincount(np.concatenate([self.src[keep], self.dst[keep]]), minlength=len(self.keys))
+        x = self.x.clone()
+        x[:, DEGREE_COL] = torch.from_numpy(np.log1p(deg)).float()
+        return x
 
     def message_graph(self, keep: np.ndarray, cap: int | None,
                       now_ms: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:

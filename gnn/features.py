@@ -18,6 +18,9 @@ NAME_BUCKETS = 16
 
 # label one-hot | log1p(degree) | log1p(price) | has_price | hashed name buckets
 NODE_DIM = len(NODE_LABELS) + 3 + NAME_BUCKETS
+# Degree counts behaviour and IN_CATEGORY relationships (not INTERESTED_IN, which summarises
+# them); training recomputes it as of each epoch's moment so it never counts the future.
+DEGREE_COL = len(NODE_LABELS)
 # type one-hot | log1p(|weight|) | negative weight | sentiment | reversed direction | recency
 EDGE_DIM = len(REL_TYPES) + 5
 # Recency is 2^(-age / RECENCY_HALF_LIFE_MS), the age measured from the newest relationship

@@ -33,6 +33,8 @@ from interestgraph.graph import write
 from interestgraph.settings import Settings
 
 DEFAULT_LEASE_MS = 60_000
+QUIET_MS = 300  # debounce: wait for a burst to pause this long...
+MAX_WAIT_MS = 2_000  # ...but never keep a dirty node waiting longer than this
 SIMILAR_K = 10
 
 
@@ -51,6 +53,7 @@ def pick_device(choice: str) -> torch.device:
 class Claimed:
     users: dict[str, int] = field(default_factory=dict)  # id -> dirty_seq at claim time
     items: dict[str, int] = field(default_factory=dict)
+    accepted: dict[NodeKey, int | None] = field(default_factory=dict)  # newest event it includes
 
     def __len__(self) -> int:
         return len(self.users) + len(self.items)
@@ -66,6 +69,9 @@ class RefreshReport:
     model: str = ""
     device: str = ""
     owner: str = ""
+    pull_s: float = 0.0
+    compute_s: float = 0.0
+    write_s: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -93,10 +99,11 @@ def default_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def claim(driver: Driver, settings: Settings, owner: str, limit: int, lease_ms: int) -> Claimed:
-    """Lease up to ``limit`` dirty users and ``limit`` dirty items, oldest first."""
+def claim(driver: Driver, settings: Settings, owner: str, limit: int, lease_ms: int,
+          quiet_ms: int = QUIET_MS, max_wait_ms: int = MAX_WAIT_MS) -> Claimed:
+    """Lease up to ``limit`` dirty users and ``limit`` dirty items, oldest first (debounced)."""
     recs = write(driver, settings, "gnn/claim_dirty", now_ms=int(time.time() * 1000), lease_ms=lease_ms,
-                 owner=owner, limit=limit)
+                 owner=owner, limit=limit, quiet_ms=quiet_ms, max_wait_ms=max_wait_ms)
     return _claimed(recs)
 
 
@@ -113,6 +120,7 @@ def _claimed(recs: Sequence[Any]) -> Claimed:
     for rec in recs:
         target = got.users if rec["label"] == "User" else got.items
         target[rec["id"]] = rec["dirty_seq"] or 0
+        got.accepted[(rec["label"], rec["id"])] = rec["accepted_ms"]
     return got
 
 
@@ -122,9 +130,11 @@ def write_back(driver: Driver, settings: Settings, owner: str, model_tag: str,
     users, items = [], []
     for (label, node_id), vec in zip(keys, vectors.tolist(), strict=True):
         if label == "User":
-            users.append({"id": node_id, "embedding": vec, "dirty_seq": claimed.users[node_id]})
+            users.append({"id": node_id, "embedding": vec, "dirty_seq": claimed.users[node_id],
+                          "accepted_ms": claimed.accepted.get((label, node_id))})
         else:
-            items.append({"id": node_id, "embedding": vec, "dirty_seq": claimed.items[node_id]})
+            items.append({"id": node_id, "embedding": vec, "dirty_seq": claimed.items[node_id],
+                          "accepted_ms": claimed.accepted.get((label, node_id))})
     recs = write(driver, settings, "gnn/write_embeddings", users=users, items=items, model=model_tag, owner=owner)
     return sum(1 for r in recs if not r["cleared"])
 
@@ -139,26 +149,37 @@ def refresh_similar(driver: Driver, settings: Settings, user_ids: list[str], k: 
 
 
 def refresh_batch(driver: Driver, settings: Settings, embedder: Embedder, owner: str,
-                  claimed: Claimed, fanout: tuple[int, ...] = DEFAULT_FANOUT) -> int:
+                  claimed: Claimed, fanout: tuple[int, ...] = DEFAULT_FANOUT,
+                  report: RefreshReport | None = None) -> int:
     """Embed one claimed batch; returns the count left dirty. Leases are released on failure."""
+    report = report or RefreshReport()
     try:
+        t0 = time.perf_counter()
         sub = extract(driver, settings, sorted(claimed.users), sorted(claimed.items),
                       fanout=fanout[: embedder.card.num_layers])
+        t1 = time.perf_counter()
         vectors = embedder(sub)
+        t2 = time.perf_counter()
         still_dirty = write_back(driver, settings, owner, embedder.card.tag, claimed, sub.seeds, vectors)
     except BaseException:
         release(driver, settings, owner, claimed)
         raise
     refresh_similar(driver, settings, sorted(claimed.users))
+    t3 = time.perf_counter()
+    report.pull_s += t1 - t0
+    report.compute_s += t2 - t1
+    report.write_s += t3 - t2
     return still_dirty
 
 
 def refresh(driver: Driver, settings: Settings, *, embedder: Embedder | None = None, all_nodes: bool = False,
             users: Sequence[str] = (), items: Sequence[str] = (), batch_size: int = 256,
             max_batches: int | None = None, lease_ms: int = DEFAULT_LEASE_MS, owner: str | None = None,
-            progress: bool = False, on_batch: Callable[[Claimed], None] | None = None) -> RefreshReport:
+            debounce: bool = False, progress: bool = False,
+            on_batch: Callable[[Claimed], None] | None = None) -> RefreshReport:
     """Re-embed dirty users and items until none is left; with ``all_nodes``, every one of
-    them; with ``users``/``items``, exactly those (dirty or not)."""
+    them; with ``users``/``items``, exactly those (dirty or not). ``debounce`` (what the
+    scheduled refresh uses) skips nodes still in a burst of events."""
     if batch_size <= 0:
         raise ConfigError(f"batch_size must be > 0, got {batch_size}")
     started = time.perf_counter()
@@ -170,7 +191,8 @@ def refresh(driver: Driver, settings: Settings, *, embedder: Embedder | None = N
 
     def dirty_claims() -> Iterator[Claimed]:
         while max_batches is None or report.batches < max_batches:
-            claimed = claim(driver, settings, owner, batch_size, lease_ms)
+            claimed = claim(driver, settings, owner, batch_size, lease_ms,
+                            *((QUIET_MS, MAX_WAIT_MS) if debounce else (0, 0)))
             if not claimed:
                 return
             yield claimed
@@ -186,7 +208,7 @@ def refresh(driver: Driver, settings: Settings, *, embedder: Embedder | None = N
         for claimed in claims:
             if not claimed:
                 continue
-            report.still_dirty += refresh_batch(driver, settings, embedder, owner, claimed)
+            report.still_dirty += refresh_batch(driver, settings, embedder, owner, claimed, report=report)
             report.users += len(claimed.users)
             report.items += len(claimed.items)
             report.batches += 1
@@ -194,4 +216,6 @@ def refresh(driver: Driver, settings: Settings, *, embedder: Embedder | None = N
             if on_batch is not None:
                 on_batch(claimed)
     report.seconds = round(time.perf_counter() - started, 3)
+    report.pull_s, report.compute_s, report.write_s = (round(x, 3) for x in
+                                                       (report.pull_s, report.compute_s, report.write_s))
     return report

@@ -113,8 +113,10 @@ def train(graph: GraphExport, cfg: TrainConfig, progress: bool = False,
     torch.manual_seed(cfg.seed)
     model = ENCODERS[cfg.arch](NODE_DIM, cfg.hidden, cfg.out, cfg.layers, EDGE_DIM)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    x = graph.x
-    val_graph = graph.message_graph(context | np.isin(np.arange(len(is_pos)), train_pos), cfg.cap, now_ms=cutoff)
+    val_keep = (context & ((graph.first_ms == 0) | (graph.first_ms < cutoff))) | np.isin(np.arange(len(is_pos)),
+                                                                                           train_pos)
+    val_x = graph.features_as_of(val_keep)
+    val_graph = graph.message_graph(val_keep, cfg.cap, now_ms=cutoff)
     seen: dict[int, set[int]] = {}
     for e in train_pos:
         seen.setdefault(int(graph.src[e]), set()).add(item_col[int(graph.dst[e])])
@@ -141,7 +143,7 @@ def train(graph: GraphExport, cfg: TrainConfig, progress: bool = False,
             keep = context & ((graph.first_ms == 0) | (graph.first_ms < (t_cut or cutoff)))
             keep[train_pos[~hidden]] = True
             edge_index, edge_attr = graph.message_graph(keep, cfg.cap, now_ms=t_cut)
-            z = model(x, edge_index, edge_attr)
+            z = model(graph.features_as_of(keep), edge_index, edge_attr)
             u = torch.from_numpy(graph.src[sup])
             i_pos = torch.from_numpy(graph.dst[sup])
             uniform = rng.integers(0, len(items), size=len(sup))
@@ -155,7 +157,7 @@ def train(graph: GraphExport, cfg: TrainConfig, progress: bool = False,
             loss.backward()
             opt.step()
 
-            recall, ndcg = evaluate_split(model, x, val_graph, users, items, seen, val_targets)
+            recall, ndcg = evaluate_split(model, val_x, val_graph, users, items, seen, val_targets)
             history.append({"epoch": epoch, "loss": loss.item(), "val_recall@20": recall})
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.4f}", recall=f"{recall:.4f}")

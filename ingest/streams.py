@@ -13,6 +13,7 @@ stream, the one before it the database.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import time
@@ -27,7 +28,9 @@ from ingest.deadletter import DeadLetters
 from ingest.events import Event, InvalidEvent, parse_record
 from ingest.sources import Rejection
 from ingest.writer import GraphWriter
-from interestgraph.errors import InputError
+from interestgraph.errors import InputError, TransientGraphError
+
+log = logging.getLogger(__name__)
 
 FIELD = "event"
 DEFAULT_GROUP = "interestgraph"
@@ -142,27 +145,30 @@ class StreamConsumer:
                                       count=self.batch_size, block=self.block_ms)
         return (list(resp[0][1]) if resp else []), False
 
-    def _decode(self, entries: Sequence[tuple[str, dict[str, str]]]) -> list[Event]:
+    def _decode(self, entries: Sequence[tuple[str, dict[str, str]]]) -> tuple[list[Event], dict[str, int]]:
         events = []
+        accepted: dict[str, int] = {}
         source = f"{self.spec.stream}@{self.spec.redis_url}"
         for eid, fields in entries:
             raw = fields.get(FIELD, "")
             try:
                 rec = json.loads(raw)
-                events.append(parse_record(rec))
+                ev = parse_record(rec)
+                events.append(ev)
+                accepted.setdefault(ev.event_id, entry_ms(eid))
             except json.JSONDecodeError as e:
                 self.dead.add(Rejection(f"{source}#{eid}", 0, f"invalid JSON: {e.msg} at column {e.colno}", raw[:2000]))
             except InvalidEvent as e:
                 self.dead.add(Rejection(f"{source}#{eid}", 0, str(e), raw[:2000]))
-        return events
+        return events, accepted
 
     def poll(self) -> PollResult:
         entries, redelivered = self._read()
         if not entries:
             return PollResult()
         before = self.dead.count
-        events = self._decode(entries)
-        result = self.writer.write(events) if events else None
+        events, accepted = self._decode(entries)
+        result = self.writer.write(events, accepted=accepted) if events else None
         # Only now, after the commit (and the dead letters are flushed), is it safe to ack.
         self.client.xack(self.spec.stream, self.group, *[eid for eid, _ in entries])
         return PollResult(
@@ -173,12 +179,29 @@ class StreamConsumer:
             redelivered=len(entries) if redelivered else 0,
         )
 
-    def drain(self, max_seconds: float | None = None, idle_exit_s: float | None = None) -> PollResult:
-        """Poll until ``max_seconds`` pass or the stream stays empty for ``idle_exit_s``."""
+    def drain(self, max_seconds: float | None = None, idle_exit_s: float | None = None,
+              outage_s: float = 300.0) -> PollResult:
+        """Poll until ``max_seconds`` pass or the stream stays empty for ``idle_exit_s``.
+
+        A Neo4j or Redis outage is waited out (backing off up to 5 s, for ``outage_s`` at
+        most): nothing was acknowledged, so the entries are read again once it is back.
+        """
         total = PollResult()
         started = last_data = time.monotonic()
+        down_since: float | None = None
         while True:
-            got = self.poll()
+            try:
+                got = self.poll()
+                down_since = None
+            except (TransientGraphError, redis.ConnectionError, redis.TimeoutError) as e:
+                now = time.monotonic()
+                down_since = down_since or now
+                if now - down_since > outage_s:
+                    raise
+                log.warning("ingest paused: %s; retrying", e)
+                self._own_pending_done = False
+                time.sleep(min(5.0, 0.2 * 2 ** min(int(now - down_since), 5)))
+                continue
             now = time.monotonic()
             if got.entries:
                 last_data = now

@@ -9,12 +9,13 @@ failure applies each event exactly once.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from neo4j import Driver, ManagedTransaction
 from neo4j import exceptions as nx
 
+from ingest import delta
 from ingest.aggregate import aggregate
 from ingest.events import Event
 from interestgraph.errors import GraphError
@@ -30,45 +31,60 @@ _LEDGER_RACE_ATTEMPTS = 5
 class BatchResult:
     accepted: int
     duplicates: int
+    nudged: int = 0
 
 
 class GraphWriter:
-    """Writes validated events to Neo4j in batches."""
+    """Writes validated events to Neo4j in batches.
 
-    def __init__(self, driver: Driver, settings: Settings) -> None:
+    With ``delta=True`` each committed batch also runs the delta path (``ingest.delta``)
+    on the events it actually applied.
+    """
+
+    def __init__(self, driver: Driver, settings: Settings, delta: bool = False) -> None:
         self._driver = driver
         self._settings = settings
+        self._delta = delta
 
-    def write(self, events: Sequence[Event], now_ms: int | None = None) -> BatchResult:
-        """Apply ``events`` once each; ids already in the ledger or repeated in the batch are skipped."""
+    def write(self, events: Sequence[Event], now_ms: int | None = None,
+              accepted: Mapping[str, int] | None = None) -> BatchResult:
+        """Apply ``events`` once each; ids already in the ledger or repeated in the batch are skipped.
+
+        ``accepted`` maps event ids to their acceptance time (a stream entry's time); it
+        defaults to now, and lets refreshes report which events a vector includes.
+        """
         unique: dict[str, Event] = {}
         for ev in events:
             unique.setdefault(ev.event_id, ev)
-        in_batch_dupes = len(events) - len(unique)
         if not unique:
-            return BatchResult(0, in_batch_dupes)
+            return BatchResult(0, len(events))
         stamp = int(time.time() * 1000) if now_ms is None else now_ms
 
-        def work(tx: ManagedTransaction) -> BatchResult:
+        def work(tx: ManagedTransaction) -> list[Event]:
             ids = list(unique)
             seen = {rec["id"] for rec in run(tx, "ingest/filter_seen_events", ids=ids)}
             fresh = [ev for eid, ev in unique.items() if eid not in seen]
             if fresh:
-                self._apply(tx, fresh, stamp)
-            return BatchResult(len(fresh), in_batch_dupes + len(seen))
+                self._apply(tx, fresh, stamp, accepted or {})
+            return fresh
 
         for attempt in range(1, _LEDGER_RACE_ATTEMPTS + 1):
             try:
-                return in_write_tx(self._driver, self._settings, "ingest batch", work)
+                fresh = in_write_tx(self._driver, self._settings, "ingest batch", work)
+                break
             except GraphError as e:
                 if not isinstance(e.__cause__, nx.ConstraintError) or attempt == _LEDGER_RACE_ATTEMPTS:
                     raise
-        raise AssertionError("unreachable")
+        nudged = delta.apply(self._driver, self._settings, fresh, accepted) if self._delta and fresh else 0
+        return BatchResult(len(fresh), len(events) - len(fresh), nudged)
 
-    def _apply(self, tx: ManagedTransaction, events: list[Event], now_ms: int) -> None:
+    def _apply(self, tx: ManagedTransaction, events: list[Event], now_ms: int, accepted: Mapping[str, int]) -> None:
         rows = aggregate(events, self._settings.half_life_ms)
         h = self._settings.half_life_ms
-        run(tx, "ingest/touch_users", ids=rows.users, now_ms=now_ms)
+        newest: dict[str, int] = {}
+        for ev in events:
+            newest[ev.user_id] = max(newest.get(ev.user_id, 0), accepted.get(ev.event_id, now_ms))
+        run(tx, "ingest/touch_users", rows=[{"id": u, "accepted_ms": newest[u]} for u in rows.users], now_ms=now_ms)
         if rows.items:
             run(tx, "ingest/merge_items", rows=rows.items, now_ms=now_ms)
         if rows.behaviours:

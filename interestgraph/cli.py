@@ -137,8 +137,8 @@ def _follow(args: argparse.Namespace, settings: Settings) -> None:
     spec = StreamSpec.parse(args.follow)
     started = time.perf_counter()
     with _driver(settings) as driver, DeadLetters(_dead_letter(args, settings)) as dead:
-        consumer = StreamConsumer(spec, GraphWriter(driver, settings), dead, group=args.group,
-                                  batch_size=args.batch_size)
+        consumer = StreamConsumer(spec, GraphWriter(driver, settings, delta=not args.no_delta), dead,
+                                  group=args.group, batch_size=args.batch_size, block_ms=args.block_ms)
         if not args.json:
             print(f"following {spec.stream} as {consumer.consumer} in group {args.group} (Ctrl-C to stop)",
                   file=sys.stderr)
@@ -184,6 +184,21 @@ def cmd_dataset(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> None:
+    if args.what == "freshness":
+        from bench.freshness import run as freshness
+
+        with _driver(settings) as driver:
+            out = freshness(driver, settings, rates=args.rate or [500], duration=args.duration, users=args.users,
+                            items=args.items, progress=not args.json)
+        _emit(args, out, lambda p: json.dumps(p, indent=2))
+        return
+    if args.what == "inference":
+        from bench.inference import run as inference
+
+        with _driver(settings) as driver:
+            out = inference(driver, settings, users=args.users, items=args.items, progress=not args.json)
+        _emit(args, out, lambda p: json.dumps(p, indent=2))
+        return
     if args.what == "ingest":
         from bench.ingest import run
 
@@ -212,7 +227,7 @@ def _refresh_via_celery(all_nodes: bool, timeout: float) -> dict[str, Any]:
     from workers.tasks import refresh
 
     started = time.monotonic()
-    result = refresh.apply_async(kwargs={"all_nodes": all_nodes})
+    result = refresh.apply_async(kwargs={"all_nodes": all_nodes, "debounce": False})
     try:
         out: dict[str, Any] = result.get(timeout=timeout)
     except CeleryTimeout:
@@ -282,6 +297,23 @@ def cmd_similar(args: argparse.Namespace, settings: Settings) -> None:
         rows = similar(driver, settings, args.user_id, args.k)
     _emit(args, {"user_id": args.user_id, "users": rows},
           lambda p: f"Users similar to {p['user_id']}:\n" + _table(p["users"], ["user_id", "score"]))
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> None:
+    from gnn.registry import active_card
+    from interestgraph.graph import read
+    from workers.celery_app import app
+
+    with _driver(settings) as driver:
+        row = dict(read(driver, settings, "analyst/refresh_status", minutes=args.minutes)[0])
+    try:
+        replies = app.control.ping(timeout=1.0)
+    except Exception as e:  # noqa: BLE001 - the broker being down is a status, not a crash
+        replies = [{"error": f"{type(e).__name__}: {e}"}]
+    out = {**row, "window_minutes": args.minutes, "active_model": active_card(settings).tag,
+           "workers": [name for reply in replies for name in reply if name != "error"],
+           **({"broker_error": replies[0]["error"]} if replies and "error" in replies[0] else {})}
+    _emit(args, out, lambda p: "\n".join(f"{k:>16}: {_fmt(v)}" for k, v in p.items()))
 
 
 def cmd_workers(args: argparse.Namespace, settings: Settings | None) -> None:
@@ -382,6 +414,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--idle-exit", type=float, default=None, metavar="S",
                    help="--follow: stop after S seconds without new entries")
     i.add_argument("--max-seconds", type=float, default=None, help="--follow: stop after this long")
+    i.add_argument("--block-ms", type=_positive_int, default=200,
+                   help="--follow: wait at most this long for new entries before writing a batch")
+    i.add_argument("--no-delta", action="store_true", help="--follow: skip the delta path")
     i.add_argument("--dead-letter", metavar="FILE", help="where rejected lines go "
                    "(default $INTERESTGRAPH_HOME/dead-letter.jsonl)")
     i.add_argument("--batch-size", type=_positive_int, default=10000)
@@ -403,7 +438,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=cmd_dataset)
 
     b = sub.add_parser("bench", help="benchmarks; each prints one JSON object")
-    b.add_argument("what", choices=["ingest"])
+    b.add_argument("what", choices=["ingest", "freshness", "inference"])
+    b.add_argument("--rate", type=_positive_int, action="append", default=None,
+                   help="freshness: events/s (repeat to find the highest sustainable rate; default 500)")
+    b.add_argument("--duration", type=float, default=60.0, help="freshness: seconds of stream")
     b.add_argument("--events", type=_positive_int, default=100_000)
     b.add_argument("--users", type=_positive_int, default=20_000)
     b.add_argument("--items", type=_positive_int, default=10_000)
@@ -433,6 +471,11 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("--days", type=float, required=True, help="keep this many days of event ids")
     lg.add_argument("--json", action="store_true")
     lg.set_defaults(func=cmd_ledger)
+
+    st = sub.add_parser("status", help="freshness: dirty backlog, refresh rate and lag, model, workers")
+    st.add_argument("--minutes", type=_positive_int, default=5, help="the window for rates and percentiles")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=cmd_status)
 
     w = sub.add_parser("workers", help="check the Celery workers")
     w.add_argument("action", choices=["ping"])

@@ -32,6 +32,8 @@ def open_driver(settings: Settings) -> Driver:
         auth=(settings.neo4j_user, settings.neo4j_password.reveal()),
         user_agent="interestgraph/0.1",
         max_transaction_retry_time=30.0,
+        # Schema-less property warnings (a property no node has yet) are expected here.
+        notifications_min_severity="OFF",
     )
 
 

@@ -13,7 +13,9 @@ from celery import Celery
 from kombu import Queue
 
 QUEUES = ("ingest", "nlp", "gnn")
-REFRESH_EVERY_S = float(os.environ.get("INTERESTGRAPH_REFRESH_EVERY_S", "2.0"))
+REFRESH_EVERY_S = float(os.environ.get("INTERESTGRAPH_REFRESH_EVERY_S", "1.0"))
+# A Redis stream to consume on the ingest queue, e.g. redis://redis:6379/0/events.
+STREAM_URL = os.environ.get("INTERESTGRAPH_STREAM_URL", "")
 
 _broker = os.environ.get("CELERY_BROKER_URL", "redis://localhost:6379/0")
 
@@ -43,8 +45,15 @@ app.conf.update(
         "refresh-dirty": {
             "task": "interestgraph.gnn.refresh",
             "schedule": REFRESH_EVERY_S,
-            "kwargs": {"max_batches": 4},
-            "options": {"expires": REFRESH_EVERY_S * 5},
+            "kwargs": {"max_batches": 8},
+            # A refresh that could not start in time is superseded by the next one.
+            "options": {"expires": REFRESH_EVERY_S * 3},
         },
+        **({"drain-stream": {
+            "task": "interestgraph.ingest.drain_stream",
+            "schedule": 5.0,
+            "kwargs": {"url": STREAM_URL, "max_seconds": 5.0},
+            "options": {"expires": 5.0},
+        }} if STREAM_URL else {}),
     },
 )

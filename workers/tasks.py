@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,14 @@ RETRY = {
 
 @app.task(name="interestgraph.gnn.refresh", acks_late=True, **RETRY)
 def refresh(all_nodes: bool = False, max_batches: int | None = None, batch_size: int = 256,
-            users: list[str] | None = None, items: list[str] | None = None) -> dict[str, Any]:
-    """Re-embed dirty users and items (all, or the named ones) with the active model."""
+            users: list[str] | None = None, items: list[str] | None = None, debounce: bool = True) -> dict[str, Any]:
+    """Re-embed dirty users and items (all, or the named ones) with the active model.
+
+    Scheduled runs debounce (wait for bursts to pause); `interestgraph refresh` does not.
+    """
     report = refresh_nodes(resources.driver(), resources.settings(), embedder=resources.embedder(),
                            all_nodes=all_nodes, users=users or (), items=items or (), max_batches=max_batches,
-                           batch_size=batch_size)
+                           batch_size=batch_size, debounce=debounce)
     return report.as_dict()
 
 
@@ -37,6 +41,21 @@ def ingest_file(path: str, dead_letter: str, batch_size: int = 2000) -> dict[str
     """Ingest one event file that the worker can read; replays are no-ops (event ledger)."""
     writer = GraphWriter(resources.driver(), resources.settings())
     return sync([Path(path)], writer, Path(dead_letter), batch_size=batch_size, progress=False).as_dict()
+
+
+@app.task(name="interestgraph.ingest.drain_stream", acks_late=True, **RETRY)
+def drain_stream(url: str, max_seconds: float = 5.0, batch_size: int = 2000) -> dict[str, Any]:
+    """Consume a Redis stream for up to ``max_seconds`` (beat re-queues it); acks after commit."""
+    from dataclasses import asdict
+
+    from ingest.deadletter import DeadLetters
+    from ingest.streams import StreamConsumer, StreamSpec
+
+    settings = resources.settings()
+    with DeadLetters(settings.home / "dead-letter.jsonl") as dead:
+        consumer = StreamConsumer(StreamSpec.parse(url), GraphWriter(resources.driver(), settings, delta=True), dead,
+                                  consumer=f"celery-{os.getpid()}", batch_size=batch_size, block_ms=200)
+        return asdict(consumer.drain(max_seconds=max_seconds))
 
 
 @app.task(name="interestgraph.gnn.ping")

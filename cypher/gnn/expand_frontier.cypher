@@ -20,4 +20,4 @@ RETURN eid AS src, elementId(r) AS rid, elementId(m) AS dst, type(r) AS type, r.
        r.sentiment AS sentiment, coalesce(r.last_at, r.updated_at).epochMillis AS last_ms,
        startNode(r) = n AS outgoing,
        labels(m) AS labels, m.id AS id, coalesce(m.name, m.text, m.title) AS name, m.price AS price,
-       COUNT { (m)-[:VIEWED|CLICKED|ADDED_TO_CART|PURCHASED|SEARCHED|REVIEWED|IN_CATEGORY|INTERESTED_IN]-() } AS degree
+       COUNT { (m)-[:VIEWED|CLICKED|ADDED_TO_CART|PURCHASED|SEARCHED|REVIEWED|IN_CATEGORY]-() } AS degree

@@ -6,4 +6,4 @@ MATCH (n:Query)
 WHERE n.id STARTS WITH $prefix AND n.id > $after
 WITH n ORDER BY n.id LIMIT $limit
 RETURN n.id AS id, coalesce(n.name, n.text, n.title) AS name, n.price AS price,
-       COUNT { (n)-[:VIEWED|CLICKED|ADDED_TO_CART|PURCHASED|SEARCHED|REVIEWED|IN_CATEGORY|INTERESTED_IN]-() } AS degree
+       COUNT { (n)-[:VIEWED|CLICKED|ADDED_TO_CART|PURCHASED|SEARCHED|REVIEWED|IN_CATEGORY]-() } AS degree

@@ -12,4 +12,4 @@ CALL () {
 }
 RETURN elementId(n) AS eid, labels(n) AS labels, n.id AS id, coalesce(n.name, n.text, n.title) AS name,
        n.price AS price,
-       COUNT { (n)-[:VIEWED|CLICKED|ADDED_TO_CART|PURCHASED|SEARCHED|REVIEWED|IN_CATEGORY|INTERESTED_IN]-() } AS degree
+       COUNT { (n)-[:VIEWED|CLICKED|ADDED_TO_CART|PURCHASED|SEARCHED|REVIEWED|IN_CATEGORY]-() } AS degree

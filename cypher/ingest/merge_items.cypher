@@ -9,7 +9,8 @@ SET i.title = CASE WHEN row.title IS NOT NULL AND (newer OR i.title IS NULL) THE
     i.price = CASE WHEN row.price IS NOT NULL AND (newer OR i.price IS NULL) THEN row.price ELSE i.price END,
     i.meta_at = CASE WHEN newer THEN row.meta_ms ELSE i.meta_at END,
     i.dirty_since = coalesce(i.dirty_since, datetime({epochMillis: $now_ms})),
-    i.dirty_seq = coalesce(i.dirty_seq, 0) + 1
+    i.dirty_seq = coalesce(i.dirty_seq, 0) + 1,
+    i.touched_ms = $now_ms
 WITH i, row
 UNWIND row.categories AS name
 MERGE (c:Category {id: name})

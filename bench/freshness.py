@@ -1,0 +1,238 @@
+"""`interestgraph bench freshness`: event -> fresh vector, end to end, on real processes.
+
+Setup: a synthetic namespace is ingested and embedded so users have vectors. Then, with
+the Celery gnn worker running (``make worker``), the bench starts a real stream consumer
+(``interestgraph ingest --follow``) and a real ``celery beat``, and publishes a Zipf stream
+to Redis at a fixed rate. A monitor polls Neo4j every 100 ms for the namespace's users:
+each write records which acceptance time it includes (``delta_src_ms`` for the delta
+path, ``embedded_src_ms`` for the GNN), so an event's latency is the first write at or
+after its acceptance that includes it. After the stream stops it waits for the dirty
+backlog to drain, counts events in the ledger (lost = published - applied), and times a
+full GDS re-projection + FastRP + write of the same graph for comparison.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from neo4j import Driver
+from tqdm import tqdm
+
+from bench.synthetic import StreamShape, events
+from gnn.refresh import refresh
+from ingest.pipeline import sync_records
+from ingest.streams import StreamSpec, publish
+from ingest.writer import GraphWriter
+from interestgraph.graph import read, run_implicit, write
+from interestgraph.settings import Settings
+
+POLL_S = 0.1
+
+
+@dataclass
+class Trace:
+    """Every distinct (src_ms, at_ms) write the monitor saw, per user and path."""
+
+    delta: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    gnn: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    backlog: list[tuple[float, int]] = field(default_factory=list)
+
+    def see(self, path: dict[str, list[tuple[int, int]]], user: str, src: int | None, at: int | None) -> None:
+        if src is None or at is None:
+            return
+        seen = path.setdefault(user, [])
+        if not seen or seen[-1] != (src, at):
+            seen.append((src, at))
+
+
+def latency(writes: list[tuple[int, int]], accepted_ms: int) -> float | None:
+    """Seconds from acceptance to the first write that includes the event, if any."""
+    times = [at for src, at in writes if src >= accepted_ms]
+    return (min(times) - accepted_ms) / 1000.0 if times else None
+
+
+def _pct(xs: list[float], q: float) -> float | None:
+    return round(float(np.percentile(xs, q)), 3) if xs else None
+
+
+def _monitor(driver: Driver, settings: Settings, prefix: str, trace: Trace, stop: threading.Event,
+             t0: float) -> None:
+    last_backlog = 0.0
+    while not stop.is_set():
+        since = int(time.time() * 1000) - 2_000  # overlapping windows: no write slips between polls
+        for r in read(driver, settings, "bench/freshness_probe", prefix=prefix, since_ms=since):
+            trace.see(trace.delta, r["id"], r["delta_src_ms"], r["delta_ms"])
+            trace.see(trace.gnn, r["id"], r["embedded_src_ms"], r["embedded_ms"])
+        now = time.monotonic()
+        if now - last_backlog >= 1.0:
+            dirty = read(driver, settings, "bench/namespace_backlog", prefix=prefix)[0]["dirty"]
+            trace.backlog.append((round(now - t0, 2), dirty))
+            last_backlog = now
+        stop.wait(POLL_S)
+
+
+def _spawn(cmd: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(cmd, stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=env,
+                            start_new_session=True)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def gds_refresh_seconds(driver: Driver, settings: Settings, prefix: str) -> float:
+    """What a GDS user pays per refresh: project the graph, run FastRP, write it back."""
+    graph = f"{prefix}fresh"
+    started = time.perf_counter()
+    try:
+        write(driver, settings, "gnn/gds_project", graph=graph, prefix=prefix)
+        write(driver, settings, "gnn/gds_fastrp_write", graph=graph, dim=settings.embedding_dim,
+              property="gds_fastrp", seed=0)
+    finally:
+        write(driver, settings, "gnn/gds_drop_graph", graph=graph)
+    return time.perf_counter() - started
+
+
+def run_rate(driver: Driver, settings: Settings, *, rate: int, duration: float, users: int, items: int,
+             drain_timeout: float, out_dir: Path, progress: bool) -> dict[str, Any]:
+    prefix = f"fr{uuid.uuid4().hex[:6]}-"
+    stream = StreamSpec.parse(f"{settings.broker_url.rstrip('/')}/{prefix}events")
+    client = stream.client()
+    shape = StreamShape(events=max(20_000, users * 4), users=users, items=items, seed=11, prefix=prefix,
+                        duplicate_rate=0.0, start_ms=int(time.time() * 1000) - 86_400_000, step_ms=1)
+    say = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else (lambda m: None)
+    say(f"[{rate}/s] seed {shape.events} events and embed them")
+    sync_records(f"{prefix}seed", list(events(shape)), GraphWriter(driver, settings),
+                 out_dir / f"{prefix}dead.jsonl", progress=False)
+    seeded = read(driver, settings, "bench/namespace_ids", prefix=prefix)[0]
+    refresh(driver, settings, users=seeded["users"], items=seeded["items"], batch_size=512)
+    live = StreamShape(events=int(rate * duration), users=users, items=items, seed=12, prefix=prefix,
+                       duplicate_rate=0.0, start_ms=int(time.time() * 1000), step_ms=1)
+    records = list(events(live))
+    for r in records:
+        r["event_id"] = r["event_id"].replace(f"{prefix}e", f"{prefix}live")
+
+    env = {**os.environ, "INTERESTGRAPH_REFRESH_EVERY_S": "1"}
+    exe = [sys.executable, "-m"]
+    consumer = _spawn([*exe, "interestgraph.cli", "ingest", "--follow", f"{stream.redis_url}/{stream.stream}",
+                       "--json", "--block-ms", "100", "--idle-exit", str(drain_timeout), "--dead-letter",
+                       str(out_dir / f"{prefix}dead.jsonl")], out_dir / f"{prefix}consumer.log", env)
+    beat = _spawn([*exe, "celery", "-A", "workers", "beat", "--schedule", str(out_dir / f"{prefix}beat"),
+                   "--loglevel", "WARNING"], out_dir / f"{prefix}beat.log", env)
+    trace = Trace()
+    stop = threading.Event()
+    t0 = time.monotonic()
+    monitor = threading.Thread(target=_monitor, args=(driver, settings, prefix, trace, stop, t0), daemon=True)
+    monitor.start()
+    accepted: list[tuple[str, int]] = []
+    try:
+        per_tick = max(1, rate // 20)
+        next_tick = time.monotonic()
+        with tqdm(total=len(records), desc=f"publish {rate}/s", unit="ev", disable=not progress,
+                  file=sys.stderr) as bar:
+            for start in range(0, len(records), per_tick):
+                chunk = records[start:start + per_tick]
+                ids = publish(client, stream.stream, chunk)
+                accepted.extend((r["user_id"], int(i.split("-")[0])) for r, i in zip(chunk, ids, strict=True))
+                bar.update(len(chunk))
+                next_tick += per_tick / rate
+                time.sleep(max(0.0, next_tick - time.monotonic()))
+        stream_end = time.monotonic()
+        say(f"[{rate}/s] stream done; waiting for the backlog to drain")
+        drained_at = None
+        deadline = stream_end + drain_timeout
+        while time.monotonic() < deadline:
+            applied = read(driver, settings, "bench/namespace_applied", prefix=f"{prefix}live")[0]["n"]
+            dirty = read(driver, settings, "bench/namespace_backlog", prefix=prefix)[0]["dirty"]
+            if applied >= len(records) and dirty == 0:
+                drained_at = time.monotonic()
+                break
+            time.sleep(0.25)
+        time.sleep(2 * POLL_S)
+    finally:
+        stop.set()
+        monitor.join(10)
+        _stop(beat)
+        _stop(consumer)
+    applied = read(driver, settings, "bench/namespace_applied", prefix=f"{prefix}live")[0]["n"]
+    delta_lat = [x for u, a in accepted if (x := latency(trace.delta.get(u, []), a)) is not None]
+    gnn_lat = [x for u, a in accepted if (x := latency(trace.gnn.get(u, []), a)) is not None]
+    gds_s = gds_refresh_seconds(driver, settings, prefix)
+    result = {
+        "rate_events_per_s": rate, "duration_s": duration, "events": len(records),
+        "achieved_rate_events_per_s": round(len(records) / (stream_end - t0), 1),
+        "delta_p50_s": _pct(delta_lat, 50), "delta_p95_s": _pct(delta_lat, 95), "delta_p99_s": _pct(delta_lat, 99),
+        "gnn_p50_s": _pct(gnn_lat, 50), "gnn_p95_s": _pct(gnn_lat, 95), "gnn_p99_s": _pct(gnn_lat, 99),
+        "events_with_delta": len(delta_lat), "events_with_gnn": len(gnn_lat),
+        "lost_events": len(records) - applied,
+        "backlog_drain_s": round(drained_at - stream_end, 2) if drained_at else None,
+        "backlog_peak": max((d for _, d in trace.backlog), default=0),
+        "gds_reproject_fastrp_write_s": round(gds_s, 2),
+        "graph_users": users, "graph_items": items,
+    }
+    result["plot"] = str(plot(trace, accepted, t0, out_dir / f"freshness-{rate}.png", rate))
+    run_implicit(driver, settings, "bench/delete_namespace", prefix=prefix)
+    client.delete(stream.stream)
+    return result
+
+
+def plot(trace: Trace, accepted: list[tuple[str, int]], t0: float, path: Path, rate: int) -> Path:
+    """Latency percentiles per 5 s window of acceptance time, and the dirty backlog."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not accepted:
+        return path
+    base = accepted[0][1]
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    for name, writes, colour in (("delta", trace.delta, "tab:blue"), ("gnn", trace.gnn, "tab:orange")):
+        buckets: dict[int, list[float]] = {}
+        for u, a in accepted:
+            lat = latency(writes.get(u, []), a)
+            if lat is not None:
+                buckets.setdefault(int((a - base) / 5000), []).append(lat)
+        xs = sorted(buckets)
+        for q, style in ((50, "-"), (95, "--"), (99, ":")):
+            ax1.plot([x * 5 for x in xs], [np.percentile(buckets[x], q) for x in xs], style, color=colour,
+                     label=f"{name} p{q}")
+    ax1.set_ylabel("seconds to visible")
+    ax1.set_title(f"Freshness at {rate} events/s")
+    ax1.legend(ncol=2, fontsize=8)
+    ax2.plot([t for t, _ in trace.backlog], [d for _, d in trace.backlog], color="tab:green")
+    ax2.set_ylabel("dirty nodes")
+    ax2.set_xlabel("seconds since the stream started")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def run(driver: Driver, settings: Settings, *, rates: list[int], duration: float = 60.0, users: int = 5_000,
+        items: int = 2_000, drain_timeout: float = 60.0, progress: bool = True) -> dict[str, Any]:
+    out_dir = settings.home / "bench"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    runs = [run_rate(driver, settings, rate=r, duration=duration, users=users, items=items,
+                     drain_timeout=drain_timeout, out_dir=out_dir, progress=progress) for r in rates]
+    ok = [r["rate_events_per_s"] for r in runs
+          if r["gnn_p95_s"] is not None and r["gnn_p95_s"] <= 5.0 and r["lost_events"] == 0]
+    summary: dict[str, Any] = {**runs[0]} if len(runs) == 1 else {"runs": runs}
+    summary["max_rate_with_gnn_p95_within_5s"] = max(ok) if ok else None
+    (out_dir / "freshness.json").write_text(json.dumps(summary, indent=2))
+    return summary

@@ -1,0 +1,47 @@
+"""`interestgraph bench inference`: re-embedding throughput, including the Neo4j pull and
+the write-back, with a pull / compute / write breakdown.
+
+A synthetic namespace is ingested, then every user is re-embedded twice with the active
+model (the first pass warms Neo4j's and torch's caches; the second is reported).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import torch
+from neo4j import Driver
+
+from bench.synthetic import StreamShape, events
+from gnn.refresh import Embedder, refresh
+from ingest.pipeline import sync_records
+from ingest.writer import GraphWriter
+from interestgraph.graph import read, run_implicit
+from interestgraph.settings import Settings
+
+
+def run(driver: Driver, settings: Settings, *, users: int = 20_000, items: int = 10_000,
+        batch_size: int = 512, progress: bool = True) -> dict[str, Any]:
+    prefix = f"inf{uuid.uuid4().hex[:6]}-"
+    shape = StreamShape(events=users * 10, users=users, items=items, seed=21, prefix=prefix)
+    try:
+        sync_records(f"{prefix}seed", list(events(shape)), GraphWriter(driver, settings),
+                     settings.home / "bench-inference.dead.jsonl", progress=progress)
+        ids = read(driver, settings, "bench/namespace_ids", prefix=prefix)[0]
+        embedder = Embedder(settings)
+        refresh(driver, settings, embedder=embedder, users=ids["users"], batch_size=batch_size, progress=progress)
+        started = time.perf_counter()
+        report = refresh(driver, settings, embedder=embedder, users=ids["users"], batch_size=batch_size,
+                         progress=progress)
+        wall = time.perf_counter() - started
+    finally:
+        run_implicit(driver, settings, "bench/delete_namespace", prefix=prefix)
+    return {
+        "users": report.users, "batch_size": batch_size, "model": report.model, "device": report.device,
+        "torch_threads": torch.get_num_threads(), "seconds": round(wall, 2),
+        "users_per_s": round(report.users / wall, 1),
+        "pull_s": report.pull_s, "compute_s": report.compute_s, "write_s": report.write_s,
+        "graph": {"users": users, "items": items, "events": shape.events},
+    }
