@@ -55,10 +55,10 @@ redis:
 	@command -v redis-server >/dev/null || $(SUDO) apt-get install -y --no-install-recommends redis-server \
 	  || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends redis-server; }
 	@mkdir -p $(REDIS_DIR)
-	@redis-cli -p 6379 ping >/dev/null 2>&1 || redis-server --port 6379 --bind 127.0.0.1 --daemonize yes \
+	@redis-cli -p 6379 ping 2>/dev/null | grep -q PONG || redis-server --port 6379 --bind 127.0.0.1 --daemonize yes \
 	  --dir $(REDIS_DIR) --pidfile $(REDIS_DIR)/redis.pid --logfile $(REDIS_DIR)/redis.log \
 	  --appendonly yes --appendfsync everysec
-	@for i in $$(seq 100); do redis-cli -p 6379 ping >/dev/null 2>&1 && exit 0; sleep 0.1; done; \
+	@for i in $$(seq 300); do redis-cli -p 6379 ping 2>/dev/null | grep -q PONG && exit 0; sleep 0.1; done; \
 	  echo "Redis did not start; see $(REDIS_DIR)/redis.log" >&2; exit 1
 
 # Always restarts, so the worker runs the code of this checkout.

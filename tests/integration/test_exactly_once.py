@@ -41,7 +41,7 @@ def test_kill_mid_ingest_then_replay_equals_one_clean_pass(driver, settings, pre
     cmd = [sys.executable, "-m", "interestgraph.cli", "ingest", str(path_k), "--batch-size", "1000", "--json",
            "--dead-letter", str(tmp_path / "dead.jsonl")]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300
     while seen(driver, prefix + "k") < 3_000 and time.monotonic() < deadline:
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)  # no cleanup, mid-stream, possibly mid-transaction
