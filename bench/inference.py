@@ -2,7 +2,8 @@
 the write-back, with a pull / compute / write breakdown.
 
 A synthetic namespace is ingested, then every user is re-embedded twice with the active
-model (the first pass warms Neo4j's and torch's caches; the second is reported).
+model (the first pass warms Neo4j's and torch's caches; the second is reported). SIMILAR_TO,
+which the workers refresh in a separate task, is timed on its own.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import torch
 from neo4j import Driver
 
 from bench.synthetic import StreamShape, events
-from gnn.refresh import Embedder, refresh
+from gnn.refresh import Embedder, refresh, refresh_similar_pending
 from ingest.pipeline import sync_records
 from ingest.writer import GraphWriter
 from interestgraph.graph import read, run_implicit
@@ -23,7 +24,7 @@ from interestgraph.settings import Settings
 
 
 def run(driver: Driver, settings: Settings, *, users: int = 20_000, items: int = 10_000,
-        batch_size: int = 512, progress: bool = True) -> dict[str, Any]:
+        batch_size: int = 2048, progress: bool = True) -> dict[str, Any]:
     prefix = f"inf{uuid.uuid4().hex[:6]}-"
     shape = StreamShape(events=users * 10, users=users, items=items, seed=21, prefix=prefix)
     try:
@@ -31,11 +32,15 @@ def run(driver: Driver, settings: Settings, *, users: int = 20_000, items: int =
                      settings.home / "bench-inference.dead.jsonl", progress=progress)
         ids = read(driver, settings, "bench/namespace_ids", prefix=prefix)[0]
         embedder = Embedder(settings)
-        refresh(driver, settings, embedder=embedder, users=ids["users"], batch_size=batch_size, progress=progress)
+        refresh(driver, settings, embedder=embedder, users=ids["users"], batch_size=batch_size, similar=False,
+                progress=progress)
         started = time.perf_counter()
         report = refresh(driver, settings, embedder=embedder, users=ids["users"], batch_size=batch_size,
-                         progress=progress)
+                         similar=False, progress=progress)
         wall = time.perf_counter() - started
+        t = time.perf_counter()
+        similar_users = refresh_similar_pending(driver, settings, limit=len(ids["users"]))
+        similar_s = time.perf_counter() - t
     finally:
         run_implicit(driver, settings, "bench/delete_namespace", prefix=prefix)
     return {
@@ -43,5 +48,7 @@ def run(driver: Driver, settings: Settings, *, users: int = 20_000, items: int =
         "torch_threads": torch.get_num_threads(), "seconds": round(wall, 2),
         "users_per_s": round(report.users / wall, 1),
         "pull_s": report.pull_s, "compute_s": report.compute_s, "write_s": report.write_s,
+        "similar_to_users": similar_users, "similar_to_s": round(similar_s, 2),
+        "similar_to_users_per_s": round(similar_users / similar_s, 1) if similar_s else None,
         "graph": {"users": users, "items": items, "events": shape.events},
     }

@@ -60,19 +60,19 @@ def pull(tx: ManagedTransaction, users: Sequence[str], items: Sequence[str],
     for cap in fanout:
         if not frontier:
             break
-        nxt: list[str] = []
-        for rec in run(tx, "gnn/expand_frontier", eids=frontier, fanout=cap, half_life_ms=RECENCY_HALF_LIFE_MS):
-            if rec["dst"] not in key_of:
-                key, feats = _node(rec)
-                nodes.setdefault(key, feats)
-                key_of[rec["dst"]] = key
-                nxt.append(rec["dst"])
+        rows = run(tx, "gnn/expand_frontier", eids=frontier, fanout=cap, half_life_ms=RECENCY_HALF_LIFE_MS)
+        fresh = sorted({r["dst"] for r in rows} - key_of.keys())
+        for rec in run(tx, "gnn/node_features", eids=fresh) if fresh else []:
+            key, feats = _node(rec)
+            nodes.setdefault(key, feats)
+            key_of[rec["eid"]] = key
+        for rec in rows:
             if rec["rid"] in rels:
                 continue
             src, dst = key_of[rec["src"]], key_of[rec["dst"]]
             start, end = (src, dst) if rec["outgoing"] else (dst, src)
             rels[rec["rid"]] = (start, end, rec["type"], rec["weight"], rec["sentiment"], rec["last_ms"])
-        frontier = nxt
+        frontier = fresh
     return _tensors(nodes, rels, seeds)
 
 

@@ -29,7 +29,7 @@ from gnn.extract import DEFAULT_FANOUT, NodeKey, Subgraph, extract
 from gnn.models import InterestEncoder
 from gnn.registry import ModelCard, active_card, build
 from interestgraph.errors import ConfigError
-from interestgraph.graph import write
+from interestgraph.graph import read, write
 from interestgraph.settings import Settings
 
 DEFAULT_LEASE_MS = 60_000
@@ -72,6 +72,8 @@ class RefreshReport:
     pull_s: float = 0.0
     compute_s: float = 0.0
     write_s: float = 0.0
+    similar_s: float = 0.0
+    similar_users: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -148,6 +150,18 @@ def refresh_similar(driver: Driver, settings: Settings, user_ids: list[str], k: 
         write(driver, settings, "gnn/refresh_similar_users", ids=user_ids, k=k)
 
 
+def refresh_similar_pending(driver: Driver, settings: Settings, limit: int = 2_000, batch: int = 500) -> int:
+    """Bring SIMILAR_TO up to date for users re-embedded since it was computed.
+
+    Kept off the embedding hot path (it costs more than the embedding itself: one vector
+    search per user), so vectors stay fresh and similarity follows a few seconds later.
+    """
+    ids = [r["id"] for r in read(driver, settings, "gnn/pending_similar_users", limit=limit)]
+    for start in range(0, len(ids), batch):
+        refresh_similar(driver, settings, ids[start:start + batch])
+    return len(ids)
+
+
 def refresh_batch(driver: Driver, settings: Settings, embedder: Embedder, owner: str,
                   claimed: Claimed, fanout: tuple[int, ...] = DEFAULT_FANOUT,
                   report: RefreshReport | None = None) -> int:
@@ -164,22 +178,21 @@ def refresh_batch(driver: Driver, settings: Settings, embedder: Embedder, owner:
     except BaseException:
         release(driver, settings, owner, claimed)
         raise
-    refresh_similar(driver, settings, sorted(claimed.users))
-    t3 = time.perf_counter()
     report.pull_s += t1 - t0
     report.compute_s += t2 - t1
-    report.write_s += t3 - t2
+    report.write_s += time.perf_counter() - t2
     return still_dirty
 
 
 def refresh(driver: Driver, settings: Settings, *, embedder: Embedder | None = None, all_nodes: bool = False,
-            users: Sequence[str] = (), items: Sequence[str] = (), batch_size: int = 256,
+            users: Sequence[str] = (), items: Sequence[str] = (), batch_size: int = 1024,
             max_batches: int | None = None, lease_ms: int = DEFAULT_LEASE_MS, owner: str | None = None,
-            debounce: bool = False, progress: bool = False,
+            debounce: bool = False, similar: bool = True, progress: bool = False,
             on_batch: Callable[[Claimed], None] | None = None) -> RefreshReport:
     """Re-embed dirty users and items until none is left; with ``all_nodes``, every one of
     them; with ``users``/``items``, exactly those (dirty or not). ``debounce`` (what the
-    scheduled refresh uses) skips nodes still in a burst of events."""
+    scheduled refresh uses) skips nodes still in a burst of events; ``similar`` brings
+    SIMILAR_TO up to date afterwards (the scheduled refresh leaves that to its own task)."""
     if batch_size <= 0:
         raise ConfigError(f"batch_size must be > 0, got {batch_size}")
     started = time.perf_counter()
@@ -215,7 +228,11 @@ def refresh(driver: Driver, settings: Settings, *, embedder: Embedder | None = N
             bar.update(len(claimed))
             if on_batch is not None:
                 on_batch(claimed)
+    if similar:
+        t = time.perf_counter()
+        report.similar_users = refresh_similar_pending(driver, settings, limit=max(report.users, 1))
+        report.similar_s = time.perf_counter() - t
     report.seconds = round(time.perf_counter() - started, 3)
-    report.pull_s, report.compute_s, report.write_s = (round(x, 3) for x in
-                                                       (report.pull_s, report.compute_s, report.write_s))
+    report.pull_s, report.compute_s, report.write_s, report.similar_s = (
+        round(x, 3) for x in (report.pull_s, report.compute_s, report.write_s, report.similar_s))
     return report

@@ -45,9 +45,14 @@ app.conf.update(
         "refresh-dirty": {
             "task": "interestgraph.gnn.refresh",
             "schedule": REFRESH_EVERY_S,
-            "kwargs": {"max_batches": 8},
+            "kwargs": {"max_batches": 4},
             # A refresh that could not start in time is superseded by the next one.
             "options": {"expires": REFRESH_EVERY_S * 3},
+        },
+        "refresh-similar": {
+            "task": "interestgraph.gnn.similar",
+            "schedule": 5.0,
+            "options": {"expires": 15.0},
         },
         **({"drain-stream": {
             "task": "interestgraph.ingest.drain_stream",

@@ -24,7 +24,7 @@ RETRY = {
 
 
 @app.task(name="interestgraph.gnn.refresh", acks_late=True, **RETRY)
-def refresh(all_nodes: bool = False, max_batches: int | None = None, batch_size: int = 256,
+def refresh(all_nodes: bool = False, max_batches: int | None = None, batch_size: int = 1024,
             users: list[str] | None = None, items: list[str] | None = None, debounce: bool = True) -> dict[str, Any]:
     """Re-embed dirty users and items (all, or the named ones) with the active model.
 
@@ -32,7 +32,7 @@ def refresh(all_nodes: bool = False, max_batches: int | None = None, batch_size:
     """
     report = refresh_nodes(resources.driver(), resources.settings(), embedder=resources.embedder(),
                            all_nodes=all_nodes, users=users or (), items=items or (), max_batches=max_batches,
-                           batch_size=batch_size, debounce=debounce)
+                           batch_size=batch_size, debounce=debounce, similar=not debounce)
     return report.as_dict()
 
 
@@ -56,6 +56,14 @@ def drain_stream(url: str, max_seconds: float = 5.0, batch_size: int = 2000) -> 
         consumer = StreamConsumer(StreamSpec.parse(url), GraphWriter(resources.driver(), settings, delta=True), dead,
                                   consumer=f"celery-{os.getpid()}", batch_size=batch_size, block_ms=200)
         return asdict(consumer.drain(max_seconds=max_seconds))
+
+
+@app.task(name="interestgraph.gnn.similar", acks_late=True, **RETRY)
+def similar(limit: int = 2_000) -> int:
+    """Refresh SIMILAR_TO for users re-embedded since it was last computed."""
+    from gnn.refresh import refresh_similar_pending
+
+    return refresh_similar_pending(resources.driver(), resources.settings(), limit=limit)
 
 
 @app.task(name="interestgraph.gnn.ping")

@@ -1,12 +1,12 @@
 // One hop of a sampled neighbourhood: for each frontier node, its strongest relationships by
 // decayed weight (log w + last_at * ln2 / h, which ranks the same whatever "now" is); timeless
 // relationships (IN_CATEGORY) have no last_at and sort first, so an item keeps its categories.
+// INTERESTED_IN is not traversed: it summarises the same behaviour (user -> item -> category).
 // $eids: [string] elementIds from earlier statements of the same transaction; $fanout: int,
 // the cap per node, so popular items or categories cannot explode the pull;
 // $half_life_ms: float (gnn.features.RECENCY_HALF_LIFE_MS).
-// INTERESTED_IN is not traversed: it summarises the same behaviour (user -> item -> category).
-// Returns: src, rid, dst (elementIds), type, weight, sentiment, last_ms, outgoing (bool),
-//          labels, id, name, price, degree of the neighbour.
+// Returns: src, rid, dst (elementIds), type, weight, sentiment, last_ms, outgoing (bool).
+// Neighbours' properties come from gnn/node_features, once per new node.
 UNWIND $eids AS eid
 MATCH (n) WHERE elementId(n) = eid
 CALL (n) {
@@ -18,6 +18,4 @@ CALL (n) {
 }
 RETURN eid AS src, elementId(r) AS rid, elementId(m) AS dst, type(r) AS type, r.weight AS weight,
        r.sentiment AS sentiment, coalesce(r.last_at, r.updated_at).epochMillis AS last_ms,
-       startNode(r) = n AS outgoing,
-       labels(m) AS labels, m.id AS id, coalesce(m.name, m.text, m.title) AS name, m.price AS price,
-       COUNT { (m)-[:VIEWED|CLICKED|ADDED_TO_CART|PURCHASED|SEARCHED|REVIEWED|IN_CATEGORY]-() } AS degree
+       startNode(r) = n AS outgoing
