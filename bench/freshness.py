@@ -134,6 +134,17 @@ def run_rate(driver: Driver, settings: Settings, *, rate: int, duration: float, 
                        str(out_dir / f"{prefix}dead.jsonl")], out_dir / f"{prefix}consumer.log", env)
     beat = _spawn([*exe, "celery", "-A", "workers", "beat", "--schedule", str(out_dir / f"{prefix}beat"),
                    "--loglevel", "WARNING"], out_dir / f"{prefix}beat.log", env)
+    # Publish only once the consumer has joined the group, so start-up is not measured.
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if client.xinfo_consumers(stream.stream, "interestgraph"):
+                break
+        except Exception:  # noqa: BLE001 - the group does not exist until the consumer creates it
+            pass
+        if consumer.poll() is not None:
+            raise RuntimeError(f"the stream consumer exited early; see {out_dir / f'{prefix}consumer.log'}")
+        time.sleep(0.2)
     trace = Trace()
     stop = threading.Event()
     t0 = time.monotonic()

@@ -33,8 +33,8 @@ from interestgraph.graph import read, write
 from interestgraph.settings import Settings
 
 DEFAULT_LEASE_MS = 60_000
-QUIET_MS = 300  # debounce: wait for a burst to pause this long...
-MAX_WAIT_MS = 2_000  # ...but never keep a dirty node waiting longer than this
+QUIET_MS = 200  # debounce: wait for a burst to pause this long...
+MAX_WAIT_MS = 1_500  # ...but never keep a dirty node waiting longer than this
 SIMILAR_K = 10
 
 

@@ -20,12 +20,26 @@ from interestgraph.settings import Settings
 
 
 def apply(driver: Driver, settings: Settings, events: Sequence[Event],
-          accepted: Mapping[str, int] | None = None, w_r: np.ndarray | None = None) -> int:
-    """Nudge users by ``events`` (time order); returns how many user vectors were written."""
+          accepted: Mapping[str, int] | None = None, w_r: np.ndarray | None = None, attempts: int = 3) -> int:
+    """Nudge users by ``events`` (time order); returns how many user vectors were written.
+
+    A user whose vector another writer (a GNN refresh) replaced between our read and our
+    write is recomputed from the new vector, up to ``attempts`` times.
+    """
     item_events = sorted((e for e in events if e.item_id is not None and e.type is not EventType.SEARCH),
                          key=lambda e: e.ts_ms)
-    if not item_events:
-        return 0
+    written = 0
+    for _ in range(attempts):
+        if not item_events:
+            break
+        done, lost = _apply_once(driver, settings, item_events, accepted, w_r)
+        written += done
+        item_events = [e for e in item_events if e.user_id in lost]
+    return written
+
+
+def _apply_once(driver: Driver, settings: Settings, item_events: list[Event], accepted: Mapping[str, int] | None,
+                w_r: np.ndarray | None) -> tuple[int, set[str]]:
     users = sorted({e.user_id for e in item_events})
     items = sorted({e.item_id for e in item_events if e.item_id is not None})
     vectors: dict[tuple[str, str], tuple[np.ndarray, int]] = {
@@ -42,7 +56,8 @@ def apply(driver: Driver, settings: Settings, events: Sequence[Event],
         moved[ev.user_id] = nudge(current, item[0], event_strength(ev.type, ev.sentiment), w_r)
         src[ev.user_id] = max(src.get(ev.user_id, 0), (accepted or {}).get(ev.event_id, ev.ts_ms))
     if not moved:
-        return 0
+        return 0, set()
     rows = [{"id": u, "vector": [float(x) for x in v], "version": vectors[("User", u)][1], "src_ms": src[u]}
             for u, v in sorted(moved.items())]
-    return sum(1 for r in write(driver, settings, "ingest/write_delta_vectors", rows=rows) if r["written"])
+    result = write(driver, settings, "ingest/write_delta_vectors", rows=rows)
+    return sum(1 for r in result if r["written"]), {r["id"] for r in result if not r["written"]}
