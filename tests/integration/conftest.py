@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.streams import StreamConsumer
 from interestgraph.graph import open_driver
 from interestgraph.schema import apply
 from interestgraph.settings import Settings
@@ -48,3 +49,11 @@ def events_file(tmp_path) -> Iterator:
         return write_jsonl(tmp_path / name, records)
 
     yield make
+
+
+class CrashBeforeAck(StreamConsumer):
+    """A consumer that dies after its Neo4j commit and before acknowledging the entries."""
+
+    def poll(self):  # type: ignore[override]
+        self.client.xack = lambda *a, **k: (_ for _ in ()).throw(ConnectionError("worker died"))
+        return super().poll()

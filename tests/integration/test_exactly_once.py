@@ -16,6 +16,7 @@ from ingest.deadletter import DeadLetters
 from ingest.pipeline import sync
 from ingest.streams import StreamConsumer, StreamSpec, publish
 from ingest.writer import GraphWriter
+from tests.integration.conftest import CrashBeforeAck
 
 
 def same_totals(a, b):
@@ -90,11 +91,6 @@ def test_stream_redelivery_is_applied_once(driver, settings, prefix, stream, tmp
     client = stream.client()
     publish(client, stream.stream, good[:1000] + ["{broken json"] + good[1000:])
     writer = GraphWriter(driver, settings)
-
-    class CrashBeforeAck(StreamConsumer):
-        def poll(self):
-            self.client.xack = lambda *a, **k: (_ for _ in ()).throw(ConnectionError("worker died"))
-            return super().poll()
 
     with DeadLetters(tmp_path / "dead.jsonl") as dead:
         crashing = CrashBeforeAck(stream, writer, dead, consumer="c1", batch_size=700, block_ms=100)

@@ -19,6 +19,7 @@ from ingest.deadletter import DeadLetters
 from ingest.pipeline import sync_records
 from ingest.streams import StreamConsumer, StreamSpec, publish
 from ingest.writer import GraphWriter
+from tests.integration.conftest import CrashBeforeAck
 from workers.tasks import refresh as refresh_task
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -154,11 +155,6 @@ def test_redis_restart_redelivers_pending_entries_once(driver, settings, prefix,
     client = stream.client()
     publish(client, stream.stream, recs)
     writer = GraphWriter(driver, settings)
-
-    class CrashBeforeAck(StreamConsumer):
-        def poll(self):
-            self.client.xack = lambda *a, **k: (_ for _ in ()).throw(ConnectionError("worker died"))
-            return super().poll()
 
     with DeadLetters(tmp_path / "dead.jsonl") as dead:
         with pytest.raises(ConnectionError):
