@@ -17,7 +17,7 @@ import socket
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -187,8 +187,7 @@ def refresh_batch(driver: Driver, settings: Settings, embedder: Embedder, owner:
 def refresh(driver: Driver, settings: Settings, *, embedder: Embedder | None = None, all_nodes: bool = False,
             users: Sequence[str] = (), items: Sequence[str] = (), batch_size: int = 1024,
             max_batches: int | None = None, lease_ms: int = DEFAULT_LEASE_MS, owner: str | None = None,
-            debounce: bool = False, similar: bool = True, progress: bool = False,
-            on_batch: Callable[[Claimed], None] | None = None) -> RefreshReport:
+            debounce: bool = False, similar: bool = True, progress: bool = False) -> RefreshReport:
     """Re-embed dirty users and items until none is left; with ``all_nodes``, every one of
     them; with ``users``/``items``, exactly those (dirty or not). ``debounce`` (what the
     scheduled refresh uses) skips nodes still in a burst of events; ``similar`` brings
@@ -226,8 +225,6 @@ def refresh(driver: Driver, settings: Settings, *, embedder: Embedder | None = N
             report.items += len(claimed.items)
             report.batches += 1
             bar.update(len(claimed))
-            if on_batch is not None:
-                on_batch(claimed)
     if similar:
         t = time.perf_counter()
         report.similar_users = refresh_similar_pending(driver, settings, limit=max(report.users, 1))
