@@ -112,9 +112,10 @@ def rank_of(scores: np.ndarray, target: int, allowed: np.ndarray) -> float | Non
 
 
 def _read_vectors(driver: Driver, settings: Settings, data: Dataset, ns: str, prop: str,
-                  into: Vectors | None = None) -> Vectors:
+                  into: Vectors | None = None, ids: list[str] | None = None) -> Vectors:
+    """Read vectors into ``into`` (or a new set); with ``ids``, only those nodes'."""
     out = into or Vectors.empty(len(data.user_row), len(data.item_col), settings.embedding_dim)
-    for r in read(driver, settings, "gnn/read_embeddings", prefix=ns, property=prop):
+    for r in read(driver, settings, "gnn/read_embeddings", prefix=ns, property=prop, ids=ids):
         if r["vector"] is None:
             continue
         vec = np.asarray(r["vector"], dtype=np.float64)
@@ -190,7 +191,7 @@ def _prepare_gnn(driver: Driver, settings: Settings, data: Dataset, arch: str, n
     t = time.perf_counter()
     users = [f"{ns}{movielens.user_id(u[1:])}" for u in data.user_row if data.seen[data.user_row[u]]]
     items = [f"{ns}{movielens.item_id(i[1:])}" for i in data.item_col]
-    report = refresh(driver, settings, embedder=embedder, users=users, items=items, batch_size=512)
+    report = refresh(driver, settings, embedder=embedder, users=users, items=items, batch_size=512, similar=False)
     embed_s = time.perf_counter() - t
     vectors = _read_vectors(driver, settings, data, ns, "embedding")
     info = {**result.metrics(), "embed_all_s": round(embed_s, 2),
@@ -264,9 +265,10 @@ def run(driver: Driver, settings: Settings, *, quantile: float = 0.8, chunk: int
                     recs = _ns_events(data, g.ns, start, stop)
                     sync_records(f"{g.ns}stream", recs, GraphWriter(driver, settings),
                                  settings.home / "evaluate.dead.jsonl", progress=False)
-                    refresh(driver, settings, embedder=g.embedder, users=sorted({r["user_id"] for r in recs}),
-                            items=sorted({r["item_id"] for r in recs}))
-                    _read_vectors(driver, settings, data, g.ns, "embedding", into=g.vectors)
+                    users, items = sorted({r["user_id"] for r in recs}), sorted({r["item_id"] for r in recs})
+                    refresh(driver, settings, embedder=g.embedder, users=users, items=items, similar=False)
+                    # Only the chunk's nodes were re-embedded; every other vector is unchanged.
+                    _read_vectors(driver, settings, data, g.ns, "embedding", into=g.vectors, ids=users + items)
                 bar.update(stop - start)
         out["cold_user_events"] = cold
         out["methods"] = [{"method": m, "recall@20": round(s.hits / s.n, 4), "ndcg@20": round(s.ndcg / s.n, 4)}

@@ -109,10 +109,7 @@ def _pages(driver: Driver, settings: Settings, name: str, prefix: str, page: int
         if not rows:
             return
         yield rows
-        last = rows[-1][key]
-        if last == after:  # a page of one node's relationships cannot advance further
-            return
-        after = last
+        after = rows[-1][key]
 
 
 def export_graph(driver: Driver, settings: Settings, prefix: str = "", page: int = 2000,

@@ -74,9 +74,3 @@ def edge_features(rel_type: str, weight: float | None, sentiment: float | None, 
     row[base + 4] = fresh
     return row
 
-
-def strength_key(weight: float | None, last_ms: int | None) -> float:
-    """Order of neighbours for the fanout cap: decayed weight, compared in log space so that
-    it does not depend on the reference time (log w + t * ln2 / h)."""
-    w = abs(1.0 if weight is None else float(weight))
-    return math.log(w + 1e-12) + (last_ms or 0) * math.log(2.0) / RECENCY_HALF_LIFE_MS
