@@ -335,27 +335,40 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> None:
     import csv
     import io
 
-    import cypher
-    from interestgraph.graph import read
+    from interestgraph import analyst
 
-    name = args.name if "/" in args.name else f"analyst/{args.name}"
-    if not name.startswith("analyst/"):
-        raise InputError(f"only analyst queries can be run here, got {args.name!r}; "
-                         f"expected one of: {', '.join(n.split('/', 1)[1] for n in cypher.names('analyst'))}")
-    params = _params(args.param)
-    params.setdefault("half_life_ms", settings.half_life_ms)
-    params.setdefault("k", 20)
+    if not args.name:
+        lib = analyst.library()
+        _emit(args, {"queries": [{"name": q.name, "purpose": q.purpose, "returns": q.returns,
+                                  "params": {p.name: p.type + ("" if p.required else f" = {p.default}")
+                                             for p in q.params}} for q in lib]},
+              lambda p: "\n".join(f"{q['name']}({', '.join(q['params'])})\n    {q['purpose']}" for q in p["queries"]))
+        return
     with _driver(settings) as driver:
-        rows = [dict(r) for r in read(driver, settings, name, **params)]
+        rows = analyst.run(driver, settings, args.name, _params(args.param))
+    columns = list(rows[0]) if rows else []
+    cells = [{k: _cell(v) for k, v in r.items()} for r in rows]
     if args.csv:
         buf = io.StringIO()
         if rows:
-            w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+            w = csv.DictWriter(buf, fieldnames=columns)
             w.writeheader()
-            w.writerows({k: _fmt(v) for k, v in r.items()} for r in rows)
+            w.writerows({k: _fmt(v) for k, v in r.items()} for r in cells)
         print(buf.getvalue(), end="")
         return
-    _emit(args, {"query": name, "rows": rows}, lambda p: _table(p["rows"], list(rows[0]) if rows else []))
+    _emit(args, {"query": f"analyst/{analyst.describe(args.name).name}", "rows": rows},
+          lambda p: _table(cells, columns))
+
+
+def _cell(v: Any) -> str:
+    # Lists, nodes and relationships from analyst queries, compact enough for a table cell.
+    if isinstance(v, list):
+        return "; ".join(_cell(x) for x in v)
+    if isinstance(v, dict) and "labels" in v:
+        return f"(:{':'.join(v['labels'])} {v.get('id', '')})"
+    if isinstance(v, dict) and "type" in v:
+        return f"[:{v['type']}" + (f" {_fmt(v['weight'])}" if "weight" in v else "") + "]"
+    return _fmt(v)
 
 
 def _params(pairs: Sequence[str]) -> dict[str, Any]:
@@ -459,7 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_refresh)
 
     q = sub.add_parser("query", help="run an analyst query from cypher/analyst/")
-    q.add_argument("name", help="e.g. interest_profile_on (see cypher/analyst/)")
+    q.add_argument("name", nargs="?", help="e.g. interest_profile_on; leave out to list the library")
     q.add_argument("--param", action="append", default=[], metavar="K=V", help="a query parameter (JSON or text)")
     fmt = q.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true")

@@ -1,6 +1,10 @@
 // Interests that rose or fell most between two days (end of $from to end of $to, UTC),
 // for one user or, with $user_id null, summed over everyone.
-// $user_id: string|null, $from: 'YYYY-MM-DD', $to: 'YYYY-MM-DD', $half_life_ms: float, $k: int
+// $user_id: string|null = null     the shopper; null for everyone
+// $from: date                      'YYYY-MM-DD'
+// $to: date                        'YYYY-MM-DD'
+// $half_life_ms: float = setting   decay half-life (the CLI passes INTERESTGRAPH_HALF_LIFE_DAYS)
+// $k: int = 20                     how many categories
 // Returns: category, name, before, after, change (after - before), sorted by |change|.
 MATCH (u:User)-[d:INTEREST_DAY]->(c:Category)
 WHERE ($user_id IS NULL OR u.id = $user_id) AND d.day <= date($to)

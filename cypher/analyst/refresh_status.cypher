@@ -1,6 +1,6 @@
 // How fresh the embeddings are: the dirty backlog, and over the last $minutes how many
 // vectors the GNN and the delta path wrote and how long after the newest included event.
-// $minutes: int (window)
+// $minutes: int = 5                the window, in minutes
 // Returns: dirty_users, dirty_items, oldest_dirty_s, refreshed, refresh_per_s,
 //          gnn_p50_s, gnn_p95_s, gnn_p99_s, delta_writes, delta_p50_s, delta_p95_s, delta_p99_s, models.
 CALL () {
