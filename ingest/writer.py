@@ -18,6 +18,7 @@ from neo4j import exceptions as nx
 from ingest import delta
 from ingest.aggregate import aggregate
 from ingest.events import Event
+from ingest.text import search_intents
 from interestgraph.errors import GraphError
 from interestgraph.graph import in_write_tx, run
 from interestgraph.settings import Settings
@@ -91,8 +92,12 @@ class GraphWriter:
             run(tx, "ingest/merge_item_behaviour", rows=rows.behaviours, half_life_ms=h)
         if rows.reviews:
             run(tx, "ingest/set_review_details", rows=rows.reviews)
+        interests = rows.interests
         if rows.searches:
             run(tx, "ingest/merge_searches", rows=rows.searches, half_life_ms=h)
-        if rows.interests:
-            run(tx, "ingest/update_interests", rows=rows.interests, half_life_ms=h)
+            # Queries that already have an intent (MEANS) raise those categories now.
+            interests = interests + search_intents([dict(r) for r in run(tx, "ingest/search_intent_interests",
+                                                                          rows=rows.searches)])
+        if interests:
+            run(tx, "ingest/update_interests", rows=interests, half_life_ms=h)
         run(tx, "ingest/record_seen_events", ids=rows.event_ids, now_ms=now_ms)

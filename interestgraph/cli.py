@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from interestgraph.errors import InputError, InterestGraphError, LocalServiceError
+from interestgraph.errors import ConfigError, InputError, InterestGraphError, LocalServiceError
 from interestgraph.settings import Settings, resolve_home
 
 Handler = Callable[[argparse.Namespace, Settings], Any]
@@ -122,9 +122,36 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> None:
     with _driver(settings) as driver:
         report = sync(paths, GraphWriter(driver, settings), _dead_letter(args, settings), batch_size=args.batch_size,
                       progress=None if not args.json else False)
+        text = None if args.no_text else _text_pass(driver, settings, progress=not args.json)
     out = report.as_dict()
-    _emit(args, {k: out[k] for k in ("accepted", "rejected", "duplicates", "events_per_s", "dead_letter")},
-          _ingest_summary)
+    _emit(args, {**{k: out[k] for k in ("accepted", "rejected", "duplicates", "events_per_s", "dead_letter")},
+                 "text": text}, _ingest_summary)
+
+
+def _text_pass(driver: Any, settings: Settings, *, progress: bool, everything: bool = False,
+               after_ingest: bool = True) -> dict[str, Any]:
+    """Encode titles and queries and score reviews now (inline, batched); events were accepted already."""
+    from tqdm import tqdm
+
+    from ingest.text import TextPass, TextReport, mark_all_pending
+
+    if everything:
+        mark_all_pending(driver, settings)
+    with tqdm(desc="text pass", unit="batch", disable=not progress, leave=False) as bar:
+        def tick(total: TextReport) -> None:
+            bar.update(1)
+            bar.set_postfix(items=total.items, queries=total.queries, reviews=total.reviews)
+
+        text = TextPass(driver, settings)
+        try:
+            return text.run(progress=tick).as_dict()
+        except ConfigError as e:
+            if not after_ingest:
+                raise
+            # The events are in the graph already; what is left stays pending for the nlp workers.
+            print(f"interestgraph: warning: text pass stopped: {e}; the events were ingested and their texts "
+                  "stay pending (`interestgraph nlp pass` or the nlp workers finish them)", file=sys.stderr)
+            return {**text.done.as_dict(), "error": str(e)}
 
 
 def _follow(args: argparse.Namespace, settings: Settings) -> None:
@@ -179,11 +206,19 @@ def cmd_dataset(args: argparse.Namespace, settings: Settings) -> None:
     with _driver(settings) as driver:
         report = sync_records(movielens.NAME, records, GraphWriter(driver, settings), _dead_letter(args, settings),
                               batch_size=args.batch_size, progress=None if not args.json else False)
-    out = {"dataset": movielens.NAME, **report.as_dict(), "load_seconds": round(time.perf_counter() - started, 2)}
+        load_seconds = time.perf_counter() - started
+        text = None if args.no_text else _text_pass(driver, settings, progress=not args.json)
+    out = {"dataset": movielens.NAME, **report.as_dict(), "load_seconds": round(load_seconds, 2), "text": text,
+           "text_seconds": round(time.perf_counter() - started - load_seconds, 2)}
     _emit(args, out, lambda p: f"{p['dataset']}: " + _ingest_summary(p) + f" in {p['load_seconds']:.1f}s")
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> None:
+    if args.what == "nlp":
+        from bench.nlp import run as nlp
+
+        _emit(args, nlp(settings, progress=not args.json), lambda p: json.dumps(p, indent=2))
+        return
     if args.what == "freshness":
         from bench.freshness import run as freshness
 
@@ -207,6 +242,71 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> None:
                       batch_size=args.batch_size, baseline=not args.no_baseline, keep=args.keep,
                       progress=not args.json)
         _emit(args, out, lambda p: json.dumps(p, indent=2))
+
+
+def _texts(args: argparse.Namespace) -> list[str]:
+    texts = list(args.texts) if args.texts else [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    if not texts:
+        raise InputError("give one or more TEXT arguments (or lines on standard input)")
+    blank = [i + 1 for i, t in enumerate(texts) if not t.strip()]
+    if blank:
+        raise InputError(f"text {blank[0]} is blank; every TEXT must have content")
+    return texts
+
+
+def cmd_nlp(args: argparse.Namespace, settings: Settings) -> None:
+    if args.action == "train":
+        from tqdm import tqdm
+
+        from textenc.sentiment import default_sentiment_dir, train
+
+        out_dir = Path(args.out) if args.out else default_sentiment_dir()
+        if (out_dir / "card.json").exists() and not args.force:
+            card = json.loads((out_dir / "card.json").read_text(encoding="utf-8"))
+            _emit(args, {"model_dir": str(out_dir), "built": False, **card},
+                  lambda p: f"sentiment model already built at {p['model_dir']} "
+                            f"(test accuracy {p['test_accuracy']}); --force rebuilds it")
+            return
+        with tqdm(desc="sentiment model", unit="step", disable=args.json) as bar:
+            def tick(stage: str, step: int, total: int) -> None:
+                bar.total = total
+                bar.set_description(f"sentiment model ({stage})")
+                bar.update(step - bar.n)
+
+            card = train(out_dir, device=settings.device, progress=tick)
+        _emit(args, {"model_dir": str(out_dir), "built": True, **card},
+              lambda p: f"built {p['model_dir']}: test accuracy {p['test_accuracy']} "
+                        f"on {p['test_size']} held-out reviews in {p['train_seconds']}s")
+        return
+    if args.action == "pass":
+        with _driver(settings) as driver:
+            out = _text_pass(driver, settings, progress=not args.json, everything=args.all, after_ingest=False)
+        _emit(args, out, lambda p: ", ".join(f"{k} {v}" for k, v in p.items()))
+        return
+    texts = _texts(args)
+    if args.action == "encode":
+        from textenc.loaders import text_encoder
+
+        enc = text_encoder(settings)
+        vecs = enc.encode(texts)
+        sims = (vecs @ vecs.T).round(4).tolist()
+        _emit(args, {"model": enc.model_id, "dim": enc.dim, "vectors": vecs.round(6).tolist(),
+                     "cosine": sims, "cache_hits": enc.hits, "cache_misses": enc.misses},
+              lambda p: f"{p['model']} ({p['dim']}-d); cosine similarity:\n"
+                        + _table([{"text": t[:40], **{str(j + 1): f"{v:.3f}" for j, v in enumerate(row)}}
+                                  for t, row in zip(texts, p["cosine"], strict=True)],
+                                 ["text", *[str(j + 1) for j in range(len(texts))]]))
+        return
+    from textenc.loaders import sentiment_model
+    from textenc.sentiment import cjk_share
+
+    model = sentiment_model(settings)
+    scores = model.scores(texts)
+    rows = [{"text": t, "score": round(float(s), 4), "label": "positive" if s >= 0.5 else "negative",
+             "language_supported": cjk_share(t) >= 0.3} for t, s in zip(texts, scores, strict=True)]
+    _emit(args, {"model": model.model_id, "results": rows},
+          lambda p: _table([{**r, "text": r["text"][:50]} for r in p["results"]],
+                           ["score", "label", "language_supported", "text"]))
 
 
 def cmd_refresh(args: argparse.Namespace, settings: Settings) -> None:
@@ -433,6 +533,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--dead-letter", metavar="FILE", help="where rejected lines go "
                    "(default $INTERESTGRAPH_HOME/dead-letter.jsonl)")
     i.add_argument("--batch-size", type=_positive_int, default=10000)
+    i.add_argument("--no-text", action="store_true", help="leave titles, queries and reviews to the nlp workers")
     i.add_argument("--json", action="store_true")
     i.set_defaults(func=cmd_ingest)
 
@@ -447,11 +548,12 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("name", choices=["movielens-100k"])
     d.add_argument("--dead-letter", metavar="FILE")
     d.add_argument("--batch-size", type=_positive_int, default=10000)
+    d.add_argument("--no-text", action="store_true", help="leave the titles to the nlp workers")
     d.add_argument("--json", action="store_true")
     d.set_defaults(func=cmd_dataset)
 
     b = sub.add_parser("bench", help="benchmarks; each prints one JSON object")
-    b.add_argument("what", choices=["ingest", "freshness", "inference"])
+    b.add_argument("what", choices=["ingest", "freshness", "inference", "nlp"])
     b.add_argument("--rate", type=_positive_int, action="append", default=None,
                    help="freshness: events/s (repeat to find the highest sustainable rate; default 500)")
     b.add_argument("--duration", type=float, default=60.0, help="freshness: seconds of stream")
@@ -463,6 +565,17 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--keep", action="store_true", help="keep the benchmark's nodes afterwards")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)
+
+    nl = sub.add_parser("nlp", help="text encoders, review sentiment and the text pass")
+    nl.add_argument("action", choices=["encode", "sentiment", "train", "pass"],
+                    help="encode: vectors + cosine table; sentiment: P(positive) per text; train: build the "
+                         "sentiment model; pass: encode/score what is pending in the graph now")
+    nl.add_argument("texts", nargs="*", metavar="TEXT", help="encode/sentiment: texts (default: lines on stdin)")
+    nl.add_argument("--out", help="train: model directory (default ~/.cache/interestgraph/models/...)")
+    nl.add_argument("--force", action="store_true", help="train: rebuild even if built")
+    nl.add_argument("--all", action="store_true", help="pass: re-encode every text (after changing a model)")
+    nl.add_argument("--json", action="store_true")
+    nl.set_defaults(func=cmd_nlp)
 
     r = sub.add_parser("refresh", help="re-embed dirty (or all) users and items now")
     r.add_argument("--all", action="store_true", help="re-embed every user and item")

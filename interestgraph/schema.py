@@ -9,8 +9,9 @@ from interestgraph.errors import ConfigError
 from interestgraph.graph import read, write
 from interestgraph.settings import Settings
 
-# Index names as created by cypher/schema/create_*_embedding_index.cypher.
+# Index names as created by cypher/schema/create_*_index.cypher: graph embeddings, then text vectors.
 VECTOR_INDEXES = ("user_embedding", "item_embedding")
+TEXT_VECTOR_INDEXES = ("item_text_embedding", "query_text_embedding", "category_text_centroid")
 
 
 def statements() -> list[str]:
@@ -21,18 +22,22 @@ def statements() -> list[str]:
 
 def apply(driver: Driver, settings: Settings) -> dict[str, object]:
     """Create what is missing, check vector dimensions, wait until every index is online."""
+    from textenc.encoders import default_model_dir, model_dim
+
+    text_dim = model_dim(default_model_dir())
     names = statements()
     for name in names:
-        write(driver, settings, name, dim=settings.embedding_dim)
+        write(driver, settings, name, dim=settings.embedding_dim, text_dim=text_dim)
+    want = {**dict.fromkeys(VECTOR_INDEXES, settings.embedding_dim), **dict.fromkeys(TEXT_VECTOR_INDEXES, text_dim)}
     mismatched = [
-        f"{rec['name']} ({rec['label']}) is {rec['dim']}-d"
-        for rec in read(driver, settings, "schema/list_vector_indexes", names=list(VECTOR_INDEXES))
-        if rec["dim"] != settings.embedding_dim
+        f"{rec['name']} ({rec['label']}) is {rec['dim']}-d, expected {want[rec['name']]}-d"
+        for rec in read(driver, settings, "schema/list_vector_indexes", names=list(want))
+        if rec["dim"] != want[rec["name"]]
     ]
     if mismatched:
         raise ConfigError(
-            f"vector indexes do not match the {settings.embedding_dim}-d embeddings: {', '.join(mismatched)}; "
-            "drop them (DROP INDEX <name>) and run `interestgraph schema apply` again"
+            f"vector indexes do not match the models: {', '.join(mismatched)} (a changed embedding size or "
+            "INTERESTGRAPH_TEXT_MODEL); drop them (DROP INDEX <name>) and run `interestgraph schema apply` again"
         )
     write(driver, settings, "schema/await_indexes")
-    return {"statements": len(names), "embedding_dim": settings.embedding_dim}
+    return {"statements": len(names), "embedding_dim": settings.embedding_dim, "text_dim": text_dim}

@@ -14,6 +14,7 @@ from kombu import Queue
 
 QUEUES = ("ingest", "nlp", "gnn")
 REFRESH_EVERY_S = float(os.environ.get("INTERESTGRAPH_REFRESH_EVERY_S", "1.0"))
+TEXT_EVERY_S = float(os.environ.get("INTERESTGRAPH_TEXT_EVERY_S", "2.0"))
 # A Redis stream to consume on the ingest queue, e.g. redis://redis:6379/0/events.
 STREAM_URL = os.environ.get("INTERESTGRAPH_STREAM_URL", "")
 
@@ -48,6 +49,12 @@ app.conf.update(
             "kwargs": {"max_batches": 4},
             # A refresh that could not start in time is superseded by the next one.
             "options": {"expires": REFRESH_EVERY_S * 3},
+        },
+        "text-pass": {
+            "task": "interestgraph.nlp.text_pass",
+            "schedule": TEXT_EVERY_S,
+            "kwargs": {"max_rounds": 4},
+            "options": {"expires": TEXT_EVERY_S * 3},
         },
         "refresh-similar": {
             "task": "interestgraph.gnn.similar",

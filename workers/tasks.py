@@ -66,6 +66,14 @@ def similar(limit: int = 2_000) -> int:
     return refresh_similar_pending(resources.driver(), resources.settings(), limit=limit)
 
 
+@app.task(name="interestgraph.nlp.text_pass", acks_late=True, **RETRY)
+def text_pass(max_rounds: int | None = 4) -> dict[str, int]:
+    """Encode pending titles and queries, score pending reviews (see ``ingest.text``); idempotent."""
+    from ingest.text import TextPass
+
+    return TextPass(resources.driver(), resources.settings()).run(max_rounds=max_rounds).as_dict()
+
+
 @app.task(name="interestgraph.gnn.ping")
 def ping() -> str:
     """Liveness probe used by `make worker` and the tests."""

@@ -1,10 +1,14 @@
 // Aggregate user -> query searches; a Query's id is the hash of its normalised text.
 // $rows: [{user, query, text, count, first_ms, last_ms, w}], $half_life_ms: float
-// Returns nothing. Same decayed-weight merge as merge_item_behaviour.
+// Returns nothing. Same decayed-weight merge as merge_item_behaviour. A new query is marked
+// text_pending; writing searched_ms locks the query, so a search and the text pass that gives
+// the query its intent (MEANS) serialise and the intent reaches interests exactly once.
 UNWIND $rows AS row
 MATCH (u:User {id: row.user})
 MERGE (q:Query {id: row.query})
-  ON CREATE SET q.text = row.text
+  ON CREATE SET q.text = row.text, q.text_pending = true
+SET q.searched_ms = CASE WHEN q.searched_ms IS NULL OR row.last_ms > q.searched_ms THEN row.last_ms
+                         ELSE q.searched_ms END
 MERGE (u)-[r:SEARCHED]->(q)
 WITH r, row, r.last_at.epochMillis AS old_last, coalesce(r.weight, 0.0) AS old_w
 WITH r, row, old_w, coalesce(old_last, row.last_ms) AS old_last,

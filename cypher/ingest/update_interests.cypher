@@ -1,12 +1,19 @@
 // Move (:User)-[:INTERESTED_IN]->(:Category) by the batch's behaviour and reviews, and
 // record the same contributions per UTC day in (:User)-[:INTEREST_DAY]->(:Category).
-// $rows: [{user, item, day: 'YYYY-MM-DD', count, first_ms, last_ms, w}] (w is signed: a negative
-// review lowers interest), $half_life_ms: float
+// $rows: [{user, item?, category?, day: 'YYYY-MM-DD', count, first_ms, last_ms, w}] (w is signed: a
+// negative review lowers interest). A row names an item (its categories move) or a category
+// directly (a search's intent). $half_life_ms: float
 // Returns nothing. Both weights are kept as of their `updated_at`/`at` time and merged with
 // decay, so the interest on any past date D is the decayed sum of INTEREST_DAY up to D.
 UNWIND $rows AS row
 MATCH (u:User {id: row.user})
-MATCH (:Item {id: row.item})-[:IN_CATEGORY]->(c:Category)
+CALL (row) {
+  MATCH (:Item {id: row.item})-[:IN_CATEGORY]->(c:Category)
+  RETURN c
+  UNION
+  MATCH (c:Category {id: row.category})
+  RETURN c
+}
 WITH u, c, row.day AS day, collect(row) AS parts, max(row.last_ms) AS day_at
 WITH u, c, day, day_at, reduce(n = 0, p IN parts | n + p.count) AS day_n,
      reduce(s = 0.0, p IN parts | s + p.w * 2.0 ^ (-(day_at - p.last_ms) / $half_life_ms)) AS day_w

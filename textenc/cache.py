@@ -1,0 +1,97 @@
+"""Vectors cached by content hash, so the same title, query or review is never encoded twice.
+
+A small SQLite file under ``$INTERESTGRAPH_HOME/cache``: shared by the CLI and every
+worker on the machine (WAL mode), survives restarts, and keys include the model id so a
+new model never serves an old model's vectors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from textenc.encoders import TextEncoder
+
+
+def text_key(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+class VectorCache:
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT NOT NULL, key BLOB NOT NULL, "
+                         "vec BLOB NOT NULL, PRIMARY KEY (model, key)) WITHOUT ROWID")
+        self._lock = threading.Lock()
+
+    def get_many(self, model: str, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        found: dict[bytes, np.ndarray] = {}
+        with self._lock:
+            for start in range(0, len(keys), 500):  # SQLite's bound-parameter limit
+                chunk = list(keys[start:start + 500])
+                marks = ",".join("?" * len(chunk))
+                for key, blob in self._db.execute(
+                        f"SELECT key, vec FROM vectors WHERE model = ? AND key IN ({marks})",  # noqa: S608
+                        [model, *chunk]):
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_many(self, model: str, items: Sequence[tuple[bytes, np.ndarray]]) -> None:
+        with self._lock, self._db:
+            self._db.executemany("INSERT OR REPLACE INTO vectors (model, key, vec) VALUES (?, ?, ?)",
+                                 [(model, k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class CachedEncoder:
+    """A :class:`TextEncoder` that consults the cache first and encodes only the misses (once each)."""
+
+    def __init__(self, inner: TextEncoder, cache: VectorCache) -> None:
+        self.inner = inner
+        self.cache = cache
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    @property
+    def hit_rate(self) -> float:
+        total = self.hits + self.misses
+        return self.hits / total if total else 0.0
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        keys = [text_key(t) for t in texts]
+        found = self.cache.get_many(self.model_id, list(dict.fromkeys(keys)))
+        todo: dict[bytes, str] = {}
+        for k, t in zip(keys, texts, strict=True):
+            if k not in found:
+                todo.setdefault(k, t)
+        # A text repeated within one call is encoded once: its repeats count as hits.
+        self.misses += len(todo)
+        self.hits += len(texts) - len(todo)
+        if todo:
+            fresh = self.inner.encode(list(todo.values()))
+            new = list(zip(todo.keys(), fresh, strict=True))
+            self.cache.put_many(self.model_id, new)
+            found.update(new)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, k in enumerate(keys):
+            out[i] = found[k]
+        return out
