@@ -460,6 +460,30 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> None:
           lambda p: _table(cells, columns))
 
 
+def cmd_report(args: argparse.Namespace, settings: Settings) -> None:
+    from reports.build import cohort_report, user_report, write
+
+    if bool(args.user_id) == bool(args.segment or args.users):
+        raise InputError("report needs a USER_ID, or --segment CATEGORY / --users ID,... for a cohort (not both)")
+    if args.user_id:
+        name = args.user_id
+    else:
+        cohort: dict[str, Any] = {"min_share": args.min_share}
+        if args.segment:
+            cohort["segment"] = args.segment
+        if args.users:
+            cohort["users"] = [u for u in args.users.split(",") if u]
+        name = "cohort-" + (args.segment or "users")
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+    out = Path(args.out) if args.out else settings.home / "reports" / f"{safe}.html"
+    with _driver(settings) as driver:
+        report = (user_report(driver, settings, args.user_id, k=args.k, step_days=args.step_days) if args.user_id
+                  else cohort_report(driver, settings, cohort, k=args.k, step_days=args.step_days))
+    path = write(report, out)
+    _emit(args, {"report": str(path), "title": report.title, "sections": [s.title for s in report.sections]},
+          lambda p: f"{p['title']}: wrote {p['report']}")
+
+
 def _cell(v: Any) -> str:
     # Lists, nodes and relationships from analyst queries, compact enough for a table cell.
     if isinstance(v, list):
@@ -591,6 +615,18 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--csv", action="store_true")
     q.set_defaults(func=cmd_query)
+
+    rp = sub.add_parser("report", help="pictures: a shopper's or cohort's interests, neighbourhood, recommendations")
+    rp.add_argument("user_id", nargs="?", metavar="USER_ID")
+    rp.add_argument("--segment", metavar="CATEGORY", help="a cohort: shoppers for whom CATEGORY holds --min-share")
+    rp.add_argument("--min-share", type=float, default=0.2, help="--segment: the share of interest (0..1)")
+    rp.add_argument("--users", metavar="ID,...", help="a cohort of named users (with or without --segment)")
+    rp.add_argument("--out", metavar="PATH", help="report.html or report.png "
+                    "(default $INTERESTGRAPH_HOME/reports/<name>.html)")
+    rp.add_argument("--k", type=_positive_int, default=10, help="rows per table")
+    rp.add_argument("--step-days", type=_positive_int, default=1, help="days between trajectory points")
+    rp.add_argument("--json", action="store_true")
+    rp.set_defaults(func=cmd_report)
 
     lg = sub.add_parser("ledger", help="the exactly-once event ledger")
     lg.add_argument("action", choices=["prune"])

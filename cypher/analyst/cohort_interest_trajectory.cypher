@@ -26,6 +26,7 @@ WITH size(members) AS n, c, d.day AS day,
      sum(d.weight * 2.0 ^ (-((datetime({date: d.day}) + duration({days: 1})).epochMillis - d.at.epochMillis)
                            / $half_life_ms)) AS w
 WITH n, collect({c: c, day: day, w: w}) AS parts, min(day) AS first, max(day) AS last
+WHERE first IS NOT NULL  // no history yet: no rows
 WITH n, parts, first, duration.inDays(first, last).days AS span
 UNWIND range(0, span, $step_days) + CASE WHEN span % $step_days = 0 THEN [] ELSE [span] END AS offset
 WITH n, parts, first + duration({days: offset}) AS day

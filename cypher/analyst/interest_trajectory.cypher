@@ -6,6 +6,7 @@
 // Returns: day, category, name, weight.
 MATCH (:User {id: $user_id})-[d:INTEREST_DAY]->(c:Category)
 WITH collect({c: c, day: d.day, w: d.weight, at: d.at.epochMillis}) AS parts, min(d.day) AS first, max(d.day) AS last
+WHERE first IS NOT NULL  // no history yet: no rows
 WITH parts, first, duration.inDays(first, last).days AS span
 UNWIND range(0, span, $step_days) + CASE WHEN span % $step_days = 0 THEN [] ELSE [span] END AS offset
 WITH parts, first + duration({days: offset}) AS day
