@@ -8,7 +8,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= $(HOME)/.cache/interestgraph/venv
 IG := $(VENV)/bin/interestgraph
-PKGS := interestgraph cypher neo4j_local ingest gnn workers bench textenc
+PKGS := interestgraph cypher neo4j_local ingest gnn workers bench textenc reports
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export INTERESTGRAPH_HOME ?= $(HOME)/.local/share/interestgraph
