@@ -29,7 +29,7 @@ export NEO4J_PASSWORD
 
 DEPS_STAMP := $(VENV)/.deps-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: help demo test venv neo4j redis worker worker-stop schema services stop lint unit integration
+.PHONY: help demo test venv neo4j redis worker worker-stop schema services stop lint unit integration chromium browser-assets browser-assets-stop
 
 help:
 	@echo "make demo   set up everything, ingest the sample events, refresh embeddings via Celery, recommend"
@@ -76,19 +76,40 @@ worker-stop:
 	  kill -0 $$pid 2>/dev/null && kill -KILL $$pid; \
 	  echo "worker stopped"; fi; rm -f $(RUN_DIR)/worker.pid
 
+# Chromium and its driver for the Browser test, a CJK font for report pictures (Debian
+# packages); skipped when present.
+chromium:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list :lang=zh 2>/dev/null | grep -q . \
+	  || $(SUDO) apt-get install -y --no-install-recommends chromium chromium-driver fonts-wqy-microhei \
+	  || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium chromium-driver fonts-wqy-microhei; }
+
+# Serves Neo4j Browser's style and analyst guide on :7476; neo4j.conf's browser.post_connect_cmd
+# loads both on connect. Always restarts, so it serves this checkout's files.
+browser-assets: venv browser-assets-stop
+	@mkdir -p $(RUN_DIR) $(LOG_DIR)
+	@nohup $(IG) browser serve > $(LOG_DIR)/browser-assets.log 2>&1 & echo $$! > $(RUN_DIR)/browser-assets.pid
+	@for i in $$(seq 100); do $(VENV)/bin/python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:7476/style.grass', timeout=1)" 2>/dev/null && exit 0; sleep 0.1; done; \
+	  echo "the Browser asset server did not start; see $(LOG_DIR)/browser-assets.log" >&2; exit 1
+
+browser-assets-stop:
+	@pid=$$(cat $(RUN_DIR)/browser-assets.pid 2>/dev/null); \
+	if [ -n "$$pid" ] && kill -0 $$pid 2>/dev/null; then kill -TERM $$pid; \
+	  for i in $$(seq 50); do kill -0 $$pid 2>/dev/null || break; sleep 0.1; done; fi; rm -f $(RUN_DIR)/browser-assets.pid
+
 schema: neo4j
 	@$(IG) schema apply
 
 services: neo4j redis schema worker
 
-demo: services
+demo: services browser-assets
 	$(IG) ingest ingest/samples/demo_events.jsonl
 	$(IG) refresh
 	$(IG) recommend u1
 	$(IG) similar u1 --k 5
 	@echo
 	@echo "Neo4j Browser: http://localhost:7474/browser/  (bolt://localhost:7687, user neo4j,"
-	@echo "password in $(PASSWORD_FILE)). Stop everything with: make stop"
+	@echo "password in $(PASSWORD_FILE)). On connect it applies the project's style and opens"
+	@echo "the analyst guide (served on http://localhost:7476/). Stop everything with: make stop"
 
 lint: venv
 	$(VENV)/bin/ruff check $(PKGS) tests
@@ -97,13 +118,13 @@ lint: venv
 unit: venv
 	$(VENV)/bin/pytest -q tests/unit
 
-integration: services
+integration: services browser-assets chromium
 	$(VENV)/bin/pytest -q tests/integration
 
-test: services lint
+test: services browser-assets chromium lint
 	$(VENV)/bin/pytest -q tests
 
-stop: worker-stop
+stop: worker-stop browser-assets-stop
 	@if [ -s $(REDIS_DIR)/redis.pid ] && kill -0 $$(cat $(REDIS_DIR)/redis.pid) 2>/dev/null; then \
 	  redis-cli -p 6379 shutdown >/dev/null 2>&1 || kill -TERM $$(cat $(REDIS_DIR)/redis.pid); \
 	  echo "Redis stopped"; fi

@@ -484,6 +484,24 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> None:
           lambda p: f"{p['title']}: wrote {p['report']}")
 
 
+def cmd_browser(args: argparse.Namespace, settings: Settings | None) -> None:
+    from neo4j_local import browser_assets
+
+    if args.action == "serve":
+        from neo4j_local.launcher import port_free
+
+        if not port_free(args.port):
+            raise LocalServiceError(f"port {args.port} is already taken; is the asset server running already?")
+        print(f"serving the Browser style and guide on http://localhost:{args.port}/ (Ctrl-C to stop)",
+              file=sys.stderr, flush=True)
+        try:
+            browser_assets.serve(args.port)
+        except KeyboardInterrupt:
+            pass
+        return
+    print(browser_assets.guide() if args.action == "guide" else browser_assets.style(), end="")
+
+
 def _cell(v: Any) -> str:
     # Lists, nodes and relationships from analyst queries, compact enough for a table cell.
     if isinstance(v, list):
@@ -627,6 +645,11 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--step-days", type=_positive_int, default=1, help="days between trajectory points")
     rp.add_argument("--json", action="store_true")
     rp.set_defaults(func=cmd_report)
+
+    br = sub.add_parser("browser", help="Neo4j Browser assets: serve the style and the analyst guide, or print one")
+    br.add_argument("action", choices=["serve", "guide", "style"])
+    br.add_argument("--port", type=_positive_int, default=7476)
+    br.set_defaults(func=cmd_browser, needs_settings=False)
 
     lg = sub.add_parser("ledger", help="the exactly-once event ledger")
     lg.add_argument("action", choices=["prune"])

@@ -1,0 +1,127 @@
+"""Neo4j Browser assets for analysts: the GraSS style and a guide built from the analyst library.
+
+Neo4j Browser 5 loads a style with ``:style URL`` and a sidebar guide with ``:guide URL``
+(Markdown; slides split by ``---``; ``cypher`` blocks become click-to-edit). It fetches both
+from the page, so they must come from a host on ``browser.remote_content_hostname_allowlist``
+with CORS headers for the Browser's origin. Neo4j serves no files of ours, so this small
+loopback-only server does; ``browser.post_connect_cmd`` in ``neo4j.conf`` runs both commands
+on every connect, and ``make demo`` starts the server. Nothing needs the internet.
+"""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from typing import Any
+
+import cypher
+from interestgraph import analyst
+
+PORT = 7476
+ORIGINS = ("http://localhost:7474", "http://127.0.0.1:7474")
+STYLE_URL = f"http://localhost:{PORT}/style.grass"
+GUIDE_URL = f"http://localhost:{PORT}/guide.md"
+
+# Example values for the guide's :param blocks, keyed by parameter name (the demo data's).
+EXAMPLES: dict[str, Any] = {
+    "user_id": "u1", "date": "2026-11-22", "from": "2026-11-18", "to": "2026-11-26",
+    "cohort": {"segment": "books", "min_share": 0.2}, "cohort_a": {"segment": "books", "min_share": 0.2},
+    "cohort_b": {"segment": "beauty", "min_share": 0.2}, "model": None, "prefix": "",
+}
+
+
+def style() -> str:
+    return _asset("style.grass")
+
+
+def _asset(name: str) -> str:
+    return resources.files("cypher").joinpath("browser", name).read_text("utf-8")
+
+
+def _literal(v: Any) -> str:
+    """A Cypher literal for an example value (only the constants above and header defaults)."""
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, str):
+        return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_literal(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_literal(x) for x in v) + "]"
+    raise TypeError(f"no Cypher literal for {v!r}")
+
+
+def guide(half_life_ms: float = 14 * 86_400_000.0) -> str:
+    """The Markdown guide: the intro slide, then one slide per analyst query."""
+    slides = [_asset("guide_intro.md").strip()]
+    for q in analyst.library():
+        params = {}
+        for p in q.params:
+            if p.name in EXAMPLES:
+                params[p.name] = EXAMPLES[p.name]
+            elif p.default == analyst.FROM_SETTINGS:
+                params[p.name] = half_life_ms
+            elif not p.required:
+                params[p.name] = p.default
+        lines = [f"## {q.name.replace('_', ' ')}", "", q.purpose, ""]
+        lines += [f"- `${p.name}`: {p.type}" + ("" if p.required else " (default: the setting)"
+                                                 if p.default == analyst.FROM_SETTINGS
+                                                 else f" (default {json.dumps(p.default)})")
+                  + (f", {p.doc}" if p.doc else "") for p in q.params]
+        lines += ["", f"Returns: {q.returns}", ""]
+        if params:
+            lines += ["```cypher", f":param {_literal(params)}", "```", ""]
+        lines += ["```cypher", cypher.text(q.qualified), "```", "",
+                  f"Shell: `interestgraph query {q.name}" + "".join(f" --param {n}=..." for n in params) + "`"]
+        slides.append("\n".join(lines))
+    return "\n\n---\n\n".join(slides) + "\n"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "interestgraph-browser-assets"
+
+    def _cors(self) -> None:
+        origin = self.headers.get("Origin")
+        if origin in ORIGINS:
+            self.send_header("Access-Control-Allow-Origin", origin)
+            self.send_header("Access-Control-Allow-Methods", "GET, OPTIONS")
+            # The Browser sends pragma/cache-control (and content-type) with guide requests.
+            self.send_header("Access-Control-Allow-Headers",
+                             self.headers.get("Access-Control-Request-Headers", "content-type"))
+        self.send_header("Vary", "Origin")
+
+    def do_OPTIONS(self) -> None:  # noqa: N802 - http.server's naming
+        self.send_response(HTTPStatus.NO_CONTENT)
+        self._cors()
+        self.end_headers()
+
+    def do_GET(self) -> None:  # noqa: N802
+        path = self.path.split("?", 1)[0]
+        try:
+            body, kind = {"/style.grass": (style, "text/plain"), "/guide.md": (guide, "text/markdown")}[path]
+        except KeyError:
+            self.send_error(HTTPStatus.NOT_FOUND, "only /style.grass and /guide.md are served here")
+            return
+        data = body().encode("utf-8")
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", f"{kind}; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self._cors()
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        pass  # one line per asset request is noise in the log
+
+
+def serve(port: int = PORT) -> None:
+    """Serve the assets on 127.0.0.1:``port`` until interrupted."""
+    with ThreadingHTTPServer(("127.0.0.1", port), _Handler) as httpd:
+        httpd.serve_forever()
