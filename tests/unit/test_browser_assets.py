@@ -1,0 +1,29 @@
+import re
+
+from interestgraph import analyst
+from neo4j_local import browser_assets
+
+
+def test_guide_has_a_runnable_slide_per_analyst_query():
+    slides = browser_assets.guide().split("\n---\n")
+    assert len(slides) == 1 + len(analyst.names())
+    for q, slide in zip(analyst.library(), slides[1:], strict=True):
+        assert slide.lstrip().startswith(f"## {q.name.replace('_', ' ')}")
+        blocks = re.findall(r"```cypher\n(.*?)\n```", slide, flags=re.S)
+        params = blocks[0] if q.params else ""
+        for p in q.params:  # every parameter gets a value, so the query block runs as it is
+            assert re.search(rf"[{{ ]{p.name}: ", params), (q.name, p.name)
+        assert blocks[-1].startswith(("MATCH", "CALL", "OPTIONAL MATCH")), q.name
+
+
+def test_style_covers_every_label_and_interest_band():
+    grass = browser_assets.style()
+    for label in ("User", "Item", "Category", "Query"):
+        assert f"node.{label} {{" in grass
+    widths = [int(re.search(rf"relationship\.INTEREST_{b} {{[^}}]*shaft-width: (\d+)px", grass, re.S)[1])
+              for b in range(1, 6)]
+    assert widths == sorted(widths) and widths[0] < widths[-1]
+
+
+def test_literals_are_cypher():
+    assert browser_assets._literal({"a": "it's", "b": [1, None, True]}) == "{a: 'it\\'s', b: [1, null, true]}"
