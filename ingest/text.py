@@ -29,6 +29,7 @@ from neo4j import Driver, ManagedTransaction
 from ingest.events import TYPE_WEIGHT, EventType
 from interestgraph.graph import in_write_tx, read, run, write
 from interestgraph.settings import Settings
+from textenc.sentiment import cjk_share
 
 BATCH = 256
 INTENT_K = 3
@@ -37,6 +38,8 @@ INTENT_MIN_SCORE = 0.65
 CENTROID_SAMPLE = 500
 # How much the text moves a review's sentiment next to its star rating.
 TEXT_SHARE = 0.5
+# Below this share of Chinese characters the review model cannot read the text; the rating stands.
+MIN_CJK_SHARE = 0.3
 
 
 @dataclass
@@ -131,13 +134,16 @@ class TextPass:
             return TextReport()
         model = self._sentiment()
         probs, vecs = model.scores_and_vectors([r["text"] for r in pending])
-        rows = [{"user": r["user"], "item": r["item"], "text": r["text"], "p": float(p), "vec": v.tolist()}
-                for r, p, v in zip(pending, probs, vecs, strict=True)]
+        rows = []
+        for r, p, v in zip(pending, probs, vecs, strict=True):
+            readable = cjk_share(r["text"]) >= MIN_CJK_SHARE  # the model was trained on Chinese only
+            rows.append({"user": r["user"], "item": r["item"], "text": r["text"], "p": float(p) if readable else None,
+                         "share": TEXT_SHARE if readable else 0.0, "vec": v.tolist()})
         amount = TYPE_WEIGHT[EventType.REVIEW]
         h = self.settings.half_life_ms
 
         def work(tx: ManagedTransaction) -> TextReport:
-            done = run(tx, "ingest/write_review_sentiments", rows=rows, model=model.model_id, text_share=TEXT_SHARE)
+            done = run(tx, "ingest/write_review_sentiments", rows=rows, model=model.model_id)
             # The interest moved by amount * old at the review's time; move it by the difference.
             fixes = _interest_rows([{"user": r["user"], "item": r["item"], "count": 0, "first_ms": r["at_ms"],
                                      "last_ms": r["at_ms"], "w": amount * (r["new"] - (r["old"] or 0.0))}

@@ -244,6 +244,17 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> None:
         _emit(args, out, lambda p: json.dumps(p, indent=2))
 
 
+def _offline_settings() -> Settings:
+    import os
+
+    from interestgraph.settings import Secret
+
+    device = os.environ.get("INTERESTGRAPH_DEVICE", "auto")
+    if device not in ("auto", "cuda", "cpu"):
+        raise InputError(f"INTERESTGRAPH_DEVICE must be auto, cuda or cpu, got {device!r}")
+    return Settings(neo4j_password=Secret(""), device=device, home=resolve_home())  # type: ignore[arg-type]
+
+
 def _texts(args: argparse.Namespace) -> list[str]:
     texts = list(args.texts) if args.texts else [line.rstrip("\n") for line in sys.stdin if line.strip()]
     if not texts:
@@ -254,7 +265,12 @@ def _texts(args: argparse.Namespace) -> list[str]:
     return texts
 
 
-def cmd_nlp(args: argparse.Namespace, settings: Settings) -> None:
+def cmd_nlp(args: argparse.Namespace, settings: Settings | None) -> None:
+    if settings is None:
+        if args.action == "pass":
+            Settings.from_env()  # raises the clear error about what is missing
+        # Encoding, scoring and training need no Neo4j: only the device and the cache's home.
+        settings = _offline_settings()
     if args.action == "train":
         from tqdm import tqdm
 
@@ -297,13 +313,14 @@ def cmd_nlp(args: argparse.Namespace, settings: Settings) -> None:
                                   for t, row in zip(texts, p["cosine"], strict=True)],
                                  ["text", *[str(j + 1) for j in range(len(texts))]]))
         return
+    from ingest.text import MIN_CJK_SHARE
     from textenc.loaders import sentiment_model
     from textenc.sentiment import cjk_share
 
     model = sentiment_model(settings)
     scores = model.scores(texts)
     rows = [{"text": t, "score": round(float(s), 4), "label": "positive" if s >= 0.5 else "negative",
-             "language_supported": cjk_share(t) >= 0.3} for t, s in zip(texts, scores, strict=True)]
+             "language_supported": cjk_share(t) >= MIN_CJK_SHARE} for t, s in zip(texts, scores, strict=True)]
     _emit(args, {"model": model.model_id, "results": rows},
           lambda p: _table([{**r, "text": r["text"][:50]} for r in p["results"]],
                            ["score", "label", "language_supported", "text"]))
@@ -617,7 +634,7 @@ def build_parser() -> argparse.ArgumentParser:
     nl.add_argument("--force", action="store_true", help="train: rebuild even if built")
     nl.add_argument("--all", action="store_true", help="pass: re-encode every text (after changing a model)")
     nl.add_argument("--json", action="store_true")
-    nl.set_defaults(func=cmd_nlp)
+    nl.set_defaults(func=cmd_nlp, needs_settings=False)
 
     r = sub.add_parser("refresh", help="re-embed dirty (or all) users and items now")
     r.add_argument("--all", action="store_true", help="re-embed every user and item")

@@ -49,7 +49,7 @@ class Recipe:
     min_char_count: int = 2
     mlm_epochs: int = 1
     mlm_lr: float = 5e-4
-    epochs: int = 3
+    epochs: int = 4
     lr: float = 3e-4
     batch_size: int = 32
 
@@ -87,6 +87,21 @@ def build_vocab(texts: Sequence[str], min_count: int) -> list[str]:
     return SPECIALS + chars + [f"##{c}" for c in ascii_chars]
 
 
+def make_tokenizer(vocab: list[str], max_length: int) -> Any:
+    """A WordPiece tokenizer over ``vocab`` that splits CJK text into characters."""
+    import transformers
+
+    # transformers 5 takes the vocabulary itself (``vocab``), not a file path.
+    return transformers.BertTokenizer(vocab={t: i for i, t in enumerate(vocab)}, do_lower_case=True,
+                                      tokenize_chinese_chars=True, model_max_length=max_length)
+
+
+def unknown_rate(tok: Any, texts: Sequence[str]) -> float:
+    ids = tok(list(texts), add_special_tokens=False)["input_ids"]
+    total = sum(len(x) for x in ids)
+    return sum(1 for x in ids for i in x if i == tok.unk_token_id) / total if total else 0.0
+
+
 def _seed_all(seed: int) -> None:
     import torch
 
@@ -105,7 +120,6 @@ def train(out_dir: Path, recipe: Recipe | None = None, *, device: str = "auto",
     BertConfig: Any = transformers.BertConfig
     BertForMaskedLM: Any = transformers.BertForMaskedLM
     BertForSequenceClassification: Any = transformers.BertForSequenceClassification
-    BertTokenizer: Any = transformers.BertTokenizer  # the fast (Rust) tokenizer in transformers 5
 
     recipe = recipe or Recipe()
     dev = pick_device(device)
@@ -116,8 +130,10 @@ def train(out_dir: Path, recipe: Recipe | None = None, *, device: str = "auto",
     tmp.mkdir(parents=True, exist_ok=True)
     vocab = build_vocab([r.text for r in train_rows], recipe.min_char_count)
     (tmp / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    tok = BertTokenizer(vocab_file=str(tmp / "vocab.txt"), do_lower_case=True, tokenize_chinese_chars=True,
-                        model_max_length=recipe.max_length)
+    tok = make_tokenizer(vocab, recipe.max_length)
+    unk = unknown_rate(tok, [r.text for r in train_rows[:500]])
+    if unk > 0.05:  # a tokenizer that cannot read the corpus would train a model on [UNK]s
+        raise ConfigError(f"the review tokenizer maps {unk:.0%} of training characters to [UNK]")
     config = BertConfig(vocab_size=len(vocab), hidden_size=recipe.hidden, num_hidden_layers=recipe.layers,
                         num_attention_heads=recipe.heads, intermediate_size=recipe.intermediate,
                         max_position_embeddings=recipe.max_length, num_labels=2,
@@ -159,6 +175,11 @@ def train(out_dir: Path, recipe: Recipe | None = None, *, device: str = "auto",
     if mlm_state is not None:
         model.bert.load_state_dict(mlm_state, strict=False)
     opt = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=0.01)
+    ft_steps = recipe.epochs * ((len(train_rows) + recipe.batch_size - 1) // recipe.batch_size)
+    warmup = max(1, ft_steps // 16)
+    # Linear warm-up, then linear decay to zero: steadier than a constant rate on 15k examples.
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda i: min((i + 1) / warmup, max(0.0, (ft_steps - i) / max(1, ft_steps - warmup))))
     model.train()
     for _ in range(recipe.epochs):
         for chunk in batches(train_rows, recipe.batch_size, True):
@@ -168,6 +189,7 @@ def train(out_dir: Path, recipe: Recipe | None = None, *, device: str = "auto",
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
+            sched.step()
             opt.zero_grad()
             step += 1
             if progress:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 
@@ -12,7 +13,7 @@ import textenc
 from textenc.cache import CachedEncoder, VectorCache
 from textenc.encoders import HFEncoder, model_dim, packaged_minilm_dir
 from textenc.reviews import load_reviews, split
-from textenc.sentiment import build_vocab, cjk_share
+from textenc.sentiment import build_vocab, cjk_share, make_tokenizer, unknown_rate
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +100,29 @@ def test_vocab_spells_ascii_and_keeps_frequent_chars():
     assert "a" in vocab and "##z" in vocab and "7" in vocab
 
 
+def test_review_tokenizer_reads_the_corpus_character_by_character():
+    train, test = split()
+    tok = make_tokenizer(build_vocab([r.text for r in train], min_count=2), max_length=128)
+    assert tok.tokenize("质量很好，iPhone") == ["质", "量", "很", "好", "，", "i", "##p", "##h", "##o", "##n", "##e"]
+    assert unknown_rate(tok, [r.text for r in test[:300]]) < 0.01
+
+
 def test_cjk_share():
     assert cjk_share("质量很好") == 1.0
     assert cjk_share("great phone") == 0.0
     assert 0.3 < cjk_share("iPhone 质量很好") < 0.5
+
+
+def test_cli_encode_prints_cosines_and_rejects_blank_texts(capsys, tmp_path, monkeypatch):
+    import json
+
+    from interestgraph import cli
+
+    monkeypatch.setenv("INTERESTGRAPH_HOME", str(tmp_path))
+    assert cli.main(["nlp", "encode", "running shoes", "trail running sneakers", "olive oil", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    cos = out["cosine"]
+    assert out["dim"] == 384 and len(out["vectors"]) == 3
+    assert cos[0][1] > cos[0][2] and math.isclose(cos[0][0], 1.0, abs_tol=1e-4)
+    assert cli.main(["nlp", "encode", "ok", "  "]) == 2
+    assert "text 2 is blank" in capsys.readouterr().err
