@@ -90,11 +90,19 @@ def test_browser_connects_styles_guides_and_runs_an_analyst_query(chrome, driver
     sync_records("t", recs, GraphWriter(driver, settings), tmp_path / "d.jsonl", progress=False)
 
     chrome.get(BROWSER_URL)
-    wait_for("the connect form", lambda: chrome.find_element(By.CSS_SELECTOR, 'input[data-testid="username"]'))
-    user = chrome.find_element(By.CSS_SELECTOR, 'input[data-testid="username"]')
-    user.clear()
-    user.send_keys(settings.neo4j_user)
-    chrome.find_element(By.CSS_SELECTOR, 'input[data-testid="password"]').send_keys(settings.neo4j_password.reveal())
+    def fill_connect_form() -> bool:
+        # The form is in the DOM before it accepts input (it renders, then enables): retry until it does.
+        user = chrome.find_element(By.CSS_SELECTOR, 'input[data-testid="username"]')
+        password = chrome.find_element(By.CSS_SELECTOR, 'input[data-testid="password"]')
+        if not (user.is_displayed() and user.is_enabled() and password.is_enabled()):
+            return False
+        user.clear()
+        user.send_keys(settings.neo4j_user)
+        password.clear()
+        password.send_keys(settings.neo4j_password.reveal())
+        return True
+
+    wait_for("the connect form", fill_connect_form)
     chrome.find_element(By.CSS_SELECTOR, 'button[data-testid="connect"]').click()
 
     # post_connect_cmd: the guide opens in the sidebar and the style lands in a :style frame.
