@@ -28,6 +28,7 @@ from tqdm import tqdm
 from gnn.extract import DEFAULT_FANOUT, NodeKey, Subgraph, extract
 from gnn.models import InterestEncoder
 from gnn.registry import ModelCard, active_card, build
+from interestgraph.device import pick_device
 from interestgraph.errors import ConfigError
 from interestgraph.graph import read, write
 from interestgraph.settings import Settings
@@ -36,17 +37,6 @@ DEFAULT_LEASE_MS = 60_000
 QUIET_MS = 200  # debounce: wait for a burst to pause this long...
 MAX_WAIT_MS = 1_500  # ...but never keep a dirty node waiting longer than this
 SIMILAR_K = 10
-
-
-def pick_device(choice: str) -> torch.device:
-    """``auto`` → CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
-    if choice == "cpu":
-        return torch.device("cpu")
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if choice == "cuda":
-        raise ConfigError("INTERESTGRAPH_DEVICE=cuda but torch sees no CUDA device")
-    return torch.device("cpu")
 
 
 @dataclass

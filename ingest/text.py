@@ -65,13 +65,9 @@ def _day(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).date().isoformat()
 
 
-def _interest_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def interest_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows as ``update_interests`` takes them: dated by their last event, zero moves dropped."""
     return [{**r, "day": _day(r["last_ms"])} for r in rows if r["w"]]
-
-
-def search_intents(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``search_intent_interests`` rows as ``update_interests`` rows (dated by the last search)."""
-    return _interest_rows(rows)
 
 
 class TextPass:
@@ -121,7 +117,7 @@ class TextPass:
             meant = [r["id"] for r in done if r["categories"] and r["first"]]
             if meant:
                 searches = [dict(r) for r in run(tx, "ingest/searches_of_queries", ids=meant)]
-                intents = search_intents([dict(r) for r in run(tx, "ingest/search_intent_interests", rows=searches)])
+                intents = interest_rows([dict(r) for r in run(tx, "ingest/search_intent_interests", rows=searches)])
                 if intents:
                     run(tx, "ingest/update_interests", rows=intents, half_life_ms=h)
             return TextReport(queries=len(done), query_intents=len(meant))
@@ -145,7 +141,7 @@ class TextPass:
         def work(tx: ManagedTransaction) -> TextReport:
             done = run(tx, "ingest/write_review_sentiments", rows=rows, model=model.model_id)
             # The interest moved by amount * old at the review's time; move it by the difference.
-            fixes = _interest_rows([{"user": r["user"], "item": r["item"], "count": 0, "first_ms": r["at_ms"],
+            fixes = interest_rows([{"user": r["user"], "item": r["item"], "count": 0, "first_ms": r["at_ms"],
                                      "last_ms": r["at_ms"], "w": amount * (r["new"] - (r["old"] or 0.0))}
                                     for r in done])
             if fixes:

@@ -18,7 +18,7 @@ from neo4j import exceptions as nx
 from ingest import delta
 from ingest.aggregate import aggregate
 from ingest.events import Event
-from ingest.text import search_intents
+from ingest.text import interest_rows
 from interestgraph.errors import GraphError
 from interestgraph.graph import in_write_tx, run
 from interestgraph.settings import Settings
@@ -96,7 +96,7 @@ class GraphWriter:
         if rows.searches:
             run(tx, "ingest/merge_searches", rows=rows.searches, half_life_ms=h)
             # Queries that already have an intent (MEANS) raise those categories now.
-            interests = interests + search_intents([dict(r) for r in run(tx, "ingest/search_intent_interests",
+            interests = interests + interest_rows([dict(r) for r in run(tx, "ingest/search_intent_interests",
                                                                           rows=rows.searches)])
         if interests:
             run(tx, "ingest/update_interests", rows=interests, half_life_ms=h)

@@ -244,17 +244,6 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> None:
         _emit(args, out, lambda p: json.dumps(p, indent=2))
 
 
-def _offline_settings() -> Settings:
-    import os
-
-    from interestgraph.settings import Secret
-
-    device = os.environ.get("INTERESTGRAPH_DEVICE", "auto")
-    if device not in ("auto", "cuda", "cpu"):
-        raise InputError(f"INTERESTGRAPH_DEVICE must be auto, cuda or cpu, got {device!r}")
-    return Settings(neo4j_password=Secret(""), device=device, home=resolve_home())  # type: ignore[arg-type]
-
-
 def _texts(args: argparse.Namespace) -> list[str]:
     texts = list(args.texts) if args.texts else [line.rstrip("\n") for line in sys.stdin if line.strip()]
     if not texts:
@@ -270,7 +259,7 @@ def cmd_nlp(args: argparse.Namespace, settings: Settings | None) -> None:
         if args.action == "pass":
             Settings.from_env()  # raises the clear error about what is missing
         # Encoding, scoring and training need no Neo4j: only the device and the cache's home.
-        settings = _offline_settings()
+        settings = Settings.without_graph()
     if args.action == "train":
         from tqdm import tqdm
 

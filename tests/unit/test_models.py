@@ -3,8 +3,8 @@ import torch
 from gnn.extract import _tensors
 from gnn.features import EDGE_DIM, NODE_DIM, REL_TYPES, node_features
 from gnn.models import GCNEncoder, GINEncoder
-from gnn.refresh import pick_device
 from gnn.registry import ModelCard, build
+from interestgraph.device import pick_device
 
 
 def tiny_graph():

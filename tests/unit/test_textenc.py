@@ -11,9 +11,9 @@ import pytest
 
 import textenc
 from textenc.cache import CachedEncoder, VectorCache
-from textenc.encoders import HFEncoder, model_dim, packaged_minilm_dir
+from textenc.encoders import HFEncoder, model_dim, packaged_minilm_dir, unknown_rate
 from textenc.reviews import load_reviews, split
-from textenc.sentiment import build_vocab, cjk_share, make_tokenizer, unknown_rate
+from textenc.sentiment import build_vocab, cjk_share, make_tokenizer
 
 
 @pytest.fixture(scope="module")
