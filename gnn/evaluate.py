@@ -1,16 +1,28 @@
-"""`interestgraph evaluate --dataset movielens-100k`: every method on one live stream.
+"""`interestgraph evaluate`: every method on one live stream of real events.
 
-1. MovieLens-100K is cut at the 80% time quantile. The past is ingested into a fresh id
-   namespace per GNN (the replay mutates it), the GNN is trained on it, and GDS FastRP and
-   GraphSAGE run on the same past in the same Neo4j (project, embed, write back).
-2. The last 20% is replayed in time order, in chunks of ``chunk`` events. Each event is
-   scored *before* it is applied: every not-yet-seen item is ranked for the event's user
-   and the event's item is the target (Recall@20 = hit in the top 20, NDCG@20 = 1/log2(rank+2)).
-3. Static methods keep their cut-off vectors. Dynamic GNNs do what the workers do: each
-   chunk is ingested, its users and items are re-embedded from their fresh neighbourhoods,
-   and between refreshes each event nudges its user's vector (the delta path).
-Users or items that a method has no vector for count as misses for it. Ties in a ranking
-count half. Everything is seeded and processed in a fixed order.
+Protocol (the same for MovieLens-100K and for any contract-v1 event file):
+
+1. Events are validated, de-duplicated by id and sorted by time (ties by user, target,
+   id). The first ``cut`` of them by time is the past; the rest is the live stream.
+2. The past is ingested into a fresh id namespace of the local Neo4j, the text pass
+   encodes its titles and queries, and the training export of that namespace trains the
+   GIN, the GCN and SASRec. GDS FastRP and GraphSAGE run on the same past, in the same Neo4j.
+3. The stream is replayed in time order. Each event whose item the user does not have yet
+   is scored *before* it is applied: every other item of the catalogue the user does not
+   have is ranked, and the event's item is the target (Recall@20 = a hit in the top 20,
+   NDCG@20 = 1/log2(rank+2); ties count half). Events on items the user already has, and
+   searches, are applied but not scored.
+4. Dynamic methods recompute the user after every event (the model itself: the same
+   runtime code the workers use). Static ones keep the vectors of the cut: a user unseen
+   at the cut gets the model's vector of an empty history (GDS has none: a miss).
+5. Every ``check_every`` events, the same events are ingested into Neo4j through the real
+   writer with the per-event hook, and the vectors the workers' code wrote for those users
+   are compared with the ones computed here (``serve_check``): train/serve skew shows up
+   as a non-zero difference.
+
+The item catalogue (titles, categories, prices from the whole file) is known from the
+start, as a shop's catalogue is; an item is *cold* when nobody touched it before the cut,
+and recall on those events is reported separately (``cold_items``).
 """
 
 from __future__ import annotations
@@ -20,46 +32,37 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from neo4j import Driver
 from tqdm import tqdm
 
-from gnn import delta
 from gnn.baselines import ItemKNN, RecentPopularity
-from gnn.export import export_graph
-from gnn.refresh import Embedder, refresh
-from gnn.registry import ModelCard
-from gnn.train import K, TrainConfig, train
+from gnn.behaviour import ITEM, REL_OF_EVENT, Histories
+from gnn.export import export
+from gnn.online import UserUpdater
+from gnn.runtime import ItemRecord, ModelRuntime, QueryRecord
+from gnn.sasrec import SASRecConfig, train_sasrec
+from gnn.train import TrainConfig, TrainResult, train
 from ingest.datasets import movielens
-from ingest.events import parse_record
-from ingest.pipeline import sync_records
+from ingest.deadletter import DeadLetters
+from ingest.events import Event, EventType, normalise_query, query_id
+from ingest.pipeline import sync_records, validated
+from ingest.sources import read_records
+from ingest.text import TextPass
 from ingest.writer import GraphWriter
+from interestgraph.errors import InputError
 from interestgraph.graph import read, run_implicit, write
 from interestgraph.settings import Settings
 
-METHODS = ("popularity", "item_knn", "gds_fastrp", "gds_graphsage", "gin_static", "gin_dynamic",
-           "gcn_static", "gcn_dynamic")
+METHODS = ("popularity", "item_knn", "item_knn_recent", "mean_recent", "gds_fastrp", "gds_graphsage", "sasrec",
+           "gin_static", "gin_dynamic", "gcn_static", "gcn_dynamic")
+K = 20
+RECENT_ITEMS = 20
 DAY_MS = 86_400_000
-
-
-@dataclass
-class Vectors:
-    """One method's user and item vectors, rows aligned to the data set's users and items."""
-
-    users: np.ndarray
-    items: np.ndarray
-    has_user: np.ndarray
-    has_item: np.ndarray
-
-    @classmethod
-    def empty(cls, n_users: int, n_items: int, dim: int) -> Vectors:
-        return cls(np.zeros((n_users, dim)), np.zeros((n_items, dim)), np.zeros(n_users, bool),
-                   np.zeros(n_items, bool))
-
-    def copy(self) -> Vectors:
-        return Vectors(self.users.copy(), self.items.copy(), self.has_user.copy(), self.has_item.copy())
 
 
 @dataclass
@@ -67,39 +70,23 @@ class Score:
     hits: float = 0.0
     ndcg: float = 0.0
     n: int = 0
+    cold_hits: float = 0.0
+    cold_n: int = 0
 
-    def add(self, rank: float | None) -> None:
+    def add(self, rank: float | None, cold: bool) -> None:
+        hit = rank is not None and rank < K
         self.n += 1
-        if rank is not None and rank < K:
+        self.cold_n += cold
+        if hit:
+            assert rank is not None
             self.hits += 1.0
             self.ndcg += 1.0 / np.log2(rank + 2.0)
+            self.cold_hits += cold
 
-
-@dataclass
-class Dataset:
-    events: list[dict[str, Any]]
-    user_row: dict[str, int]
-    item_col: dict[str, int]
-    cut: int  # index of the first stream event
-    cut_ms: int
-    seen: list[set[int]] = field(default_factory=list)
-
-
-def _raw(ns_id: str) -> str:
-    return ns_id.rsplit("-", 1)[1]  # "<namespace>-u196" -> "u196"
-
-
-def load_dataset(quantile: float) -> Dataset:
-    evs = movielens.events()
-    cut_ms = int(np.quantile([e["ts"] for e in evs], quantile))
-    cut = next(i for i, e in enumerate(evs) if e["ts"] > cut_ms)
-    users = sorted({_raw(e["user_id"]) for e in evs}, key=lambda s: int(s[1:]))
-    items = sorted({_raw(e["item_id"]) for e in evs}, key=lambda s: int(s[1:]))
-    data = Dataset(evs, {u: r for r, u in enumerate(users)}, {i: c for c, i in enumerate(items)}, cut, cut_ms)
-    data.seen = [set() for _ in users]
-    for e in evs[:cut]:
-        data.seen[data.user_row[_raw(e["user_id"])]].add(data.item_col[_raw(e["item_id"])])
-    return data
+    def row(self, name: str) -> dict[str, Any]:
+        return {"method": name, "recall@20": round(self.hits / max(self.n, 1), 4),
+                "ndcg@20": round(self.ndcg / max(self.n, 1), 4),
+                "cold_items_recall@20": round(self.cold_hits / self.cold_n, 4) if self.cold_n else None}
 
 
 def rank_of(scores: np.ndarray, target: int, allowed: np.ndarray) -> float | None:
@@ -111,39 +98,159 @@ def rank_of(scores: np.ndarray, target: int, allowed: np.ndarray) -> float | Non
     return float((s > t).sum() + 0.5 * ((s == t).sum() - 1))
 
 
-def _read_vectors(driver: Driver, settings: Settings, data: Dataset, ns: str, prop: str,
-                  into: Vectors | None = None, ids: list[str] | None = None) -> Vectors:
-    """Read vectors into ``into`` (or a new set); with ``ids``, only those nodes'."""
-    out = into or Vectors.empty(len(data.user_row), len(data.item_col), settings.embedding_dim)
-    for r in read(driver, settings, "gnn/read_embeddings", prefix=ns, property=prop, ids=ids):
-        if r["vector"] is None:
-            continue
-        vec = np.asarray(r["vector"], dtype=np.float64)
-        norm = np.linalg.norm(vec)
-        if norm == 0:
-            continue
-        raw = _raw(r["id"])
-        if r["label"] == "User":
-            out.users[data.user_row[raw]] = vec / norm
-            out.has_user[data.user_row[raw]] = True
+@dataclass
+class Stream:
+    """A validated, time-ordered event list and where the past ends."""
+
+    name: str
+    events: list[Event]
+    cut: int
+    cut_ms: int
+    rejected: int = 0
+
+    @property
+    def past(self) -> list[Event]:
+        return self.events[:self.cut]
+
+    @property
+    def live(self) -> list[Event]:
+        return self.events[self.cut:]
+
+
+def _order(ev: Event) -> tuple[int, str, str, str]:
+    return (ev.ts_ms, ev.user_id, ev.item_id or query_id(ev.query or ""), ev.event_id)
+
+
+def load_stream(source: str | Path, quantile: float, dead_letter: Path, stream_limit: int | None = None) -> Stream:
+    """MovieLens-100K (``source == "movielens-100k"``) or a contract-v1 event file, cut by time."""
+    if not 0.0 < quantile < 1.0:
+        raise InputError(f"cut must be between 0 and 1 (exclusive), got {quantile}")
+    with DeadLetters(dead_letter) as dead:
+        if str(source) == movielens.NAME:
+            name, records = movielens.NAME, enumerate(movielens.events(), start=1)
+            events = list(validated(name, records, dead, now_ms=int(time.time() * 1000)))
         else:
-            out.items[data.item_col[raw]] = vec / norm
-            out.has_item[data.item_col[raw]] = True
-    return out
+            path = Path(source)
+            if not path.is_file():
+                raise InputError(f"{path}: no such file")
+            name = path.name
+            events = list(validated(str(path), read_records(path), dead))
+        rejected = dead.count
+    unique: dict[str, Event] = {}
+    for ev in events:
+        unique.setdefault(ev.event_id, ev)
+    ordered = sorted(unique.values(), key=_order)
+    if len(ordered) < 20:
+        raise InputError(f"{source}: only {len(ordered)} valid events; the evaluation needs at least 20")
+    cut_ms = int(np.quantile([e.ts_ms for e in ordered], quantile))
+    cut = next((i for i, e in enumerate(ordered) if e.ts_ms > cut_ms), len(ordered))
+    if cut == len(ordered) or cut == 0:
+        raise InputError(f"{source}: cutting at the {quantile} time quantile leaves no past or no stream")
+    if stream_limit is not None:
+        ordered = ordered[:cut + stream_limit]
+    return Stream(name, ordered, cut, cut_ms, rejected)
 
 
-def _ns_events(data: Dataset, ns: str, start: int, stop: int) -> list[dict[str, Any]]:
-    out = []
-    for e in data.events[start:stop]:
-        rec = {**e, "event_id": f"{ns}{e['event_id']}", "user_id": f"{ns}{e['user_id']}",
-               "item_id": f"{ns}{e['item_id']}"}
-        if "item" in e:
-            rec["item"] = {**e["item"], "category": [f"{ns}{c}" for c in e["item"]["category"]]}
-        out.append(rec)
-    return out
+def record_of(ev: Event, ns: str) -> dict[str, Any]:
+    """``ev`` as a contract-v1 record with its ids in the namespace ``ns``."""
+    rec: dict[str, Any] = {"event_id": ns + ev.event_id, "user_id": ns + ev.user_id, "type": ev.type.value,
+                           "ts": ev.ts_ms}
+    if ev.item_id is not None:
+        rec["item_id"] = ns + ev.item_id
+    if ev.query is not None:
+        rec["query"] = ev.query
+    if ev.text is not None:
+        rec["text"] = ev.text
+    if ev.rating is not None:
+        rec["rating"] = ev.rating
+    if ev.item is not None:
+        item: dict[str, Any] = {}
+        if ev.item.title is not None:
+            item["title"] = ev.item.title
+        if ev.item.categories:
+            item["category"] = [ns + c for c in ev.item.categories]
+        if ev.item.price is not None:
+            item["price"] = ev.item.price
+        rec["item"] = item
+    return rec
 
 
-def _gds(driver: Driver, settings: Settings, data: Dataset, ns: str, seed: int) -> dict[str, Any]:
+@dataclass
+class Catalogue:
+    """Every item of the stream with its content as the graph will hold it, plus queries."""
+
+    ids: list[str]  # namespaced, sorted
+    records: list[ItemRecord]
+    queries: list[QueryRecord]
+    column: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.column = {i: n for n, i in enumerate(self.ids)}
+
+
+def catalogue(stream: Stream, ns: str, settings: Settings, progress: bool) -> Catalogue:
+    """Item content merged as the ingest Cypher merges it, and text vectors from the text encoder."""
+    from textenc.loaders import text_encoder
+
+    meta: dict[str, dict[str, Any]] = {}
+    for ev in stream.events:
+        if ev.item_id is None:
+            continue
+        m = meta.setdefault(ns + ev.item_id, {"title": None, "price": None, "cats": set(), "at": -1})
+        if ev.item is not None:
+            if ev.ts_ms >= m["at"]:
+                m["at"] = ev.ts_ms
+                m["title"] = ev.item.title if ev.item.title is not None else m["title"]
+                m["price"] = ev.item.price if ev.item.price is not None else m["price"]
+            m["cats"].update(ns + c for c in ev.item.categories)
+    queries = sorted({normalise_query(ev.query) for ev in stream.events if ev.query})
+    titles = sorted({m["title"] for m in meta.values() if m["title"]})
+    enc = text_encoder(settings)
+    if progress:
+        print(f"encoding {len(titles)} titles and {len(queries)} queries", file=sys.stderr, flush=True)
+    vec = dict(zip(titles, enc.encode(titles), strict=True)) if titles else {}
+    qvec = dict(zip(queries, enc.encode(queries), strict=True)) if queries else {}
+    ids = sorted(meta)
+    records = [ItemRecord(i, 0, vec[meta[i]["title"]].tolist() if meta[i]["title"] else None,
+                          enc.model_id if meta[i]["title"] else None, meta[i]["price"], tuple(sorted(meta[i]["cats"])))
+               for i in ids]
+    return Catalogue(ids, records, [QueryRecord(query_id(q), 0, qvec[q].tolist(), enc.model_id) for q in queries])
+
+
+def _text_pass(driver: Driver, settings: Settings) -> None:
+    # Titles and queries only: review texts would need the review model, and the replay
+    # keeps the ratings' sentiment (as the in-memory side does).
+    TextPass(driver, settings).run(reviews=False)
+
+
+@dataclass
+class Live:
+    """One trained interest model during the replay: its runtime, catalogue vectors, users."""
+
+    name: str
+    result: TrainResult
+    runtime: ModelRuntime
+    items: torch.Tensor = field(default_factory=lambda: torch.zeros(0))
+    bias: torch.Tensor = field(default_factory=lambda: torch.zeros(0))
+    static: dict[str, np.ndarray] = field(default_factory=dict)
+    empty: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def prepare(self, cat: Catalogue, histories: Histories, users: list[str]) -> None:
+        rt = self.runtime
+        rt.remember_items(cat.records)
+        rt.remember_queries(cat.queries)
+        rows = [rt.items.row(i) for i in cat.ids]
+        self.items, self.bias = rt.items.table[rows].cpu(), rt.items.bias[rows].cpu()
+        k = rt.card.k
+        z = rt.user_vectors([histories.recent(u, k) for u in users]).numpy()
+        self.static = dict(zip(users, z, strict=True))
+        self.empty = rt.user_vectors([[]]).numpy()[0]
+
+    def scores(self, z: np.ndarray) -> np.ndarray:
+        return (torch.from_numpy(z).float() @ self.items.T + self.bias).numpy()
+
+
+def _gds(driver: Driver, settings: Settings, ns: str, seed: int) -> tuple[dict[str, dict[str, np.ndarray]], dict]:
     graph, model = f"{ns}gds", f"{ns}sage"
     timings: dict[str, float] = {}
     try:
@@ -162,120 +269,197 @@ def _gds(driver: Driver, settings: Settings, data: Dataset, ns: str, seed: int) 
     finally:
         write(driver, settings, "gnn/gds_drop_graph", graph=graph)
         write(driver, settings, "gnn/gds_drop_model", model=model)
-    return {"gds_fastrp": _read_vectors(driver, settings, data, ns, "gds_fastrp"),
-            "gds_graphsage": _read_vectors(driver, settings, data, ns, "gds_graphsage"),
-            "timings": {k: round(v, 2) for k, v in timings.items()}}
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for prop in ("gds_fastrp", "gds_graphsage"):
+        vecs = {}
+        for r in read(driver, settings, "gnn/read_embeddings", prefix=ns, property=prop, ids=None):
+            if r["vector"] is not None:
+                v = np.asarray(r["vector"], dtype=np.float64)
+                n = np.linalg.norm(v)
+                if n > 0:
+                    vecs[r["id"]] = v / n
+        out[prop] = vecs
+    return out, {k: round(v, 2) for k, v in timings.items()}
 
 
-@dataclass
-class LiveGNN:
-    """A namespace with a trained model that re-embeds as the stream advances."""
+class _Check:
+    """Ingests stream chunks into Neo4j through the real writer and per-event hook, and
+    compares the vectors written there with the ones computed in memory."""
 
-    arch: str
-    ns: str
-    embedder: Embedder
-    vectors: Vectors
-    train_metrics: dict[str, Any]
+    def __init__(self, driver: Driver, settings: Settings, live: Live, ns: str) -> None:
+        self.driver, self.settings, self.ns = driver, settings, ns
+        neo = ModelRuntime(live.runtime.card, live.runtime.model, live.runtime.vocab, live.runtime.device)
+        self.updater = UserUpdater(driver, settings, lambda: neo)
+        self.writer = GraphWriter(driver, settings, after_commit=self.updater)
+        self.users = 0
+        self.max_diff = 0.0
+        self.update_s = 0.0
+        self.updated = 0
+
+    def chunk(self, events: list[Event], expected: Callable[[list[str]], np.ndarray]) -> None:
+        recs = [record_of(e, self.ns) for e in events]
+        sync_records(f"{self.ns}stream", recs, self.writer, self.settings.home / "evaluate.dead.jsonl", progress=False)
+        _text_pass(self.driver, self.settings)  # new titles reach the graph as the nlp workers would write them
+        users = sorted({self.ns + e.user_id for e in events})
+        report = self.updater.update(users)
+        self.update_s += report.read_s + report.compute_s + report.write_s
+        self.updated += report.users
+        got = {r["id"]: np.asarray(r["vector"], np.float64)
+               for r in read(self.driver, self.settings, "gnn/read_embeddings", prefix=self.ns, property="embedding",
+                             ids=users) if r["vector"] is not None}
+        want = expected(users)
+        for u, w in zip(users, want, strict=True):
+            if u not in got:
+                self.max_diff = float("inf")
+                continue
+            self.max_diff = max(self.max_diff, float(np.abs(got[u] - w).max()))
+        self.users += len(users)
+
+    def summary(self) -> dict[str, Any]:
+        return {"users_compared": self.users, "max_abs_diff": self.max_diff,
+                "users_per_s_through_neo4j": round(self.updated / self.update_s, 1) if self.update_s else None}
 
 
-def _prepare_gnn(driver: Driver, settings: Settings, data: Dataset, arch: str, ns: str, epochs: int,
-                 seed: int, progress: bool) -> tuple[LiveGNN, dict[str, Any]]:
-    sync_records(f"{ns}past", _ns_events(data, ns, 0, data.cut), GraphWriter(driver, settings),
-                 settings.home / "evaluate.dead.jsonl", progress=progress)
-    graph = export_graph(driver, settings, prefix=ns, progress=progress)
-    result = train(graph, TrainConfig(arch=arch, epochs=epochs, seed=seed, out=settings.embedding_dim),
-                   progress=progress)
-    card = ModelCard(arch=arch, version=f"eval-s{seed}", out_channels=settings.embedding_dim, seed=seed,
-                     meta={"trained": True})
-    embedder = Embedder(settings, card, result.model)
-    t = time.perf_counter()
-    users = [f"{ns}{movielens.user_id(u[1:])}" for u in data.user_row if data.seen[data.user_row[u]]]
-    items = [f"{ns}{movielens.item_id(i[1:])}" for i in data.item_col]
-    report = refresh(driver, settings, embedder=embedder, users=users, items=items, batch_size=512, similar=False)
-    embed_s = time.perf_counter() - t
-    vectors = _read_vectors(driver, settings, data, ns, "embedding")
-    info = {**result.metrics(), "embed_all_s": round(embed_s, 2),
-            "embedded": {"users": report.users, "items": report.items}}
-    return LiveGNN(arch, ns, embedder, vectors, info), info
-
-
-def run(driver: Driver, settings: Settings, *, quantile: float = 0.8, chunk: int = 50, epochs: int = 80,
-        seed: int = 0, stream_limit: int | None = None, keep: bool = False, progress: bool = True,
+def run(driver: Driver, settings: Settings, *, source: str | Path = movielens.NAME, quantile: float = 0.8,
+        epochs: int = 40, seed: int = 0, stream_limit: int | None = None, keep: bool = False,
+        check_every: int = 500, progress: bool = True,
         log: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Run the whole comparison; ``stream_limit`` replays only the first events (smoke runs)."""
+    """Run the whole comparison; returns the JSON result."""
     started = time.perf_counter()
     say = log or (lambda msg: print(msg, file=sys.stderr, flush=True) if progress else None)
-    data = load_dataset(quantile)
-    if stream_limit is not None:
-        data.events = data.events[:data.cut + stream_limit]
-    run_id = uuid.uuid4().hex[:6]
-    n_users, n_items = len(data.user_row), len(data.item_col)
-    namespaces = {arch: f"ev{run_id}{arch}-" for arch in ("gin", "gcn")}
-    out: dict[str, Any] = {"dataset": movielens.NAME, "past_events": data.cut,
-                           "stream_events": len(data.events) - data.cut, "cut_ms": data.cut_ms, "chunk": chunk}
+    stream = load_stream(source, quantile, settings.home / "evaluate.dead.jsonl", stream_limit)
+    ns = f"ev{uuid.uuid4().hex[:6]}-"
+    out: dict[str, Any] = {"dataset": stream.name, "past_events": stream.cut, "stream_events": len(stream.live),
+                           "rejected_lines": stream.rejected, "cut_ms": stream.cut_ms}
     try:
-        live: dict[str, LiveGNN] = {}
-        for arch, ns in namespaces.items():
-            say(f"[{arch}] ingest the past ({data.cut} events), train, embed")
-            live[arch], out[f"{arch}_train"] = _prepare_gnn(driver, settings, data, arch, ns, epochs, seed, progress)
+        say(f"ingest the past ({stream.cut} events) into {ns}*, encode titles and queries")
+        sync_records(f"{ns}past", [record_of(e, ns) for e in stream.past], GraphWriter(driver, settings),
+                     settings.home / "evaluate.dead.jsonl", progress=progress)
+        _text_pass(driver, settings)
+        data = export(driver, settings, prefix=ns, progress=progress)
+        cat = catalogue(stream, ns, settings, progress)
+        past_items = {e.target for edges in data.edges.values() for e in edges if e.kind == ITEM}
+        results: dict[str, TrainResult] = {}
+        for arch in ("gin", "gcn"):
+            say(f"[{arch}] train on the past")
+            results[arch] = train(data, TrainConfig(arch=arch, max_epochs=epochs, seed=seed,
+                                                    dim=settings.embedding_dim - 2), progress=progress)
+        out["train"] = {arch: r.metrics() for arch, r in results.items()}
+        say("[sasrec] train on the past")
+        sas_vocab = results["gin"].vocab.items
+        sas_row = {i: n for n, i in enumerate(sas_vocab)}
+        seqs, times = [], []
+        for user in sorted(data.edges):
+            firsts: dict[str, int] = {}
+            for e in data.edges[user]:
+                if e.kind == ITEM:
+                    firsts[e.target] = min(firsts.get(e.target, e.first_ms), e.first_ms)
+            order = sorted((t, i) for i, t in firsts.items())
+            seqs.append([sas_row[i] for _, i in order])
+            times.append([t for t, _ in order])
+        sasrec, sas_info = train_sasrec(len(sas_vocab), seqs, times, 0.1,
+                                        SASRecConfig(seed=seed, max_epochs=max(epochs, 1) + 20), progress=progress)
+        out["train"]["sasrec"] = sas_info
         say("[gds] project, FastRP, GraphSAGE on the same past")
-        gds = _gds(driver, settings, data, namespaces["gin"], seed)
-        out["gds"] = gds.pop("timings")
-        static: dict[str, Vectors] = {"gds_fastrp": gds["gds_fastrp"], "gds_graphsage": gds["gds_graphsage"],
-                                      "gin_static": live["gin"].vectors.copy(),
-                                      "gcn_static": live["gcn"].vectors.copy()}
-        scores = {m: Score() for m in METHODS}
-        past_pairs = [(data.user_row[_raw(e["user_id"])], data.item_col[_raw(e["item_id"])])
-                      for e in data.events[:data.cut]]
-        knn = ItemKNN(n_users, n_items, past_pairs)
+        gds, out["gds"] = _gds(driver, settings, ns, seed)
+
+        histories = Histories.of(data.edges)
+        past_users = sorted(data.edges)
+        live = {arch: Live(arch, r, ModelRuntime(r.card(f"eval-{arch}"), r.model, r.vocab)) for arch, r in
+                results.items()}
+        for g in live.values():
+            g.prepare(cat, histories, past_users)
+        sas_cols = np.array([sas_row.get(i, -1) for i in cat.ids])
+        n_items = len(cat.ids)
+        knn = ItemKNN(len(past_users), n_items,
+                      [(u, cat.column[e.target]) for u, user in enumerate(past_users) for e in data.edges[user]
+                       if e.kind == ITEM])
         pop = RecentPopularity(n_items, window_ms=7 * DAY_MS)
-        for e in data.events[:data.cut]:
-            pop.add(data.item_col[_raw(e["item_id"])], e["ts"])
-        history = [sorted(s) for s in data.seen]
-        cold = 0
-        say(f"replay {len(data.events) - data.cut} events in chunks of {chunk}")
-        with tqdm(total=len(data.events) - data.cut, desc="replay", unit="ev", disable=not progress,
-                  file=sys.stderr) as bar:
-            for start in range(data.cut, len(data.events), chunk):
-                stop = min(start + chunk, len(data.events))
-                for e in data.events[start:stop]:
-                    u, i = data.user_row[_raw(e["user_id"])], data.item_col[_raw(e["item_id"])]
-                    allowed = np.ones(n_items, bool)
-                    allowed[list(data.seen[u])] = False
-                    cold += not data.seen[u]
-                    scores["popularity"].add(rank_of(pop.scores(), i, allowed))
-                    scores["item_knn"].add(rank_of(knn.scores(history[u]), i, allowed))
-                    for name, vec in [*static.items(), ("gin_dynamic", live["gin"].vectors),
-                                      ("gcn_dynamic", live["gcn"].vectors)]:
-                        if not vec.has_user[u]:
-                            scores[name].add(None)
-                            continue
-                        s = np.where(vec.has_item, vec.items @ vec.users[u], -np.inf)
-                        scores[name].add(rank_of(s, i, allowed))
-                    # Apply the event: histories, popularity, and the delta path of dynamic GNNs.
-                    data.seen[u].add(i)
-                    history[u].append(i)
-                    pop.add(i, e["ts"])
-                    ev = parse_record(e, now_ms=e["ts"])
-                    for g in live.values():
-                        if g.vectors.has_user[u] and g.vectors.has_item[i]:
-                            g.vectors.users[u] = delta.nudge(g.vectors.users[u], g.vectors.items[i],
-                                                             delta.event_strength(ev.type, ev.sentiment))
-                for g in live.values():
-                    recs = _ns_events(data, g.ns, start, stop)
-                    sync_records(f"{g.ns}stream", recs, GraphWriter(driver, settings),
-                                 settings.home / "evaluate.dead.jsonl", progress=False)
-                    users, items = sorted({r["user_id"] for r in recs}), sorted({r["item_id"] for r in recs})
-                    refresh(driver, settings, embedder=g.embedder, users=users, items=items, similar=False)
-                    # Only the chunk's nodes were re-embedded; every other vector is unchanged.
-                    _read_vectors(driver, settings, data, g.ns, "embedding", into=g.vectors, ids=users + items)
-                bar.update(stop - start)
-        out["cold_user_events"] = cold
-        out["methods"] = [{"method": m, "recall@20": round(s.hits / s.n, 4), "ndcg@20": round(s.ndcg / s.n, 4)}
-                          for m, s in scores.items()]
+        for e in stream.past:
+            if e.item_id is not None:
+                pop.add(cat.column[ns + e.item_id], e.ts_ms)
+        gds_items = {}
+        for prop, vecs in gds.items():
+            has = np.array([i in vecs for i in cat.ids])
+            matrix = np.zeros((n_items, settings.embedding_dim))
+            for c, i in enumerate(cat.ids):
+                if has[c]:
+                    matrix[c] = vecs[i]
+            gds_items[prop] = (matrix, has)
+        scores = {m: Score() for m in METHODS}
+        check = _Check(driver, settings, live["gin"], ns)
+        update_s = 0.0
+        updates = cold_users = scored = 0
+        k = live["gin"].runtime.card.k
+        say(f"replay {len(stream.live)} events; every {check_every}, the same through Neo4j")
+        with tqdm(total=len(stream.live), desc="replay", unit="ev", disable=not progress, file=sys.stderr) as bar:
+            for start in range(0, len(stream.live), check_every):
+                chunk = stream.live[start:start + check_every]
+                for ev in chunk:
+                    user = ns + ev.user_id
+                    item = ns + ev.item_id if ev.item_id is not None else None
+                    have = histories.items(user)
+                    if item is not None and item not in have:
+                        scored += 1
+                        col = cat.column[item]
+                        cold = item not in past_items
+                        cold_users += user not in data.edges
+                        allowed = np.ones(n_items, bool)
+                        allowed[[cat.column[i] for i in have]] = False
+                        recent = [e.target for e in histories.recent(user, k * 4) if e.kind == ITEM]
+                        recent_cols = [cat.column[i] for i in recent[:RECENT_ITEMS]]
+                        all_cols = [cat.column[i] for i in have]
+                        scores["popularity"].add(rank_of(pop.scores(), col, allowed), cold)
+                        scores["item_knn"].add(rank_of(knn.scores(all_cols), col, allowed), cold)
+                        scores["item_knn_recent"].add(rank_of(knn.scores(recent_cols), col, allowed), cold)
+                        gin = live["gin"]
+                        mean = gin.items[recent_cols].mean(dim=0).numpy() if recent_cols else np.zeros(gin.items.shape[1])
+                        scores["mean_recent"].add(rank_of(gin.scores(mean.astype(np.float32)), col, allowed), cold)
+                        for prop, (vectors, has) in gds_items.items():
+                            uv = gds[prop].get(user)
+                            s = np.where(has, vectors @ uv, -np.inf) if uv is not None else None
+                            scores[prop].add(rank_of(s, col, allowed) if s is not None else None, cold)
+                        seq = [sas_row[i] for i in reversed(recent) if i in sas_row]
+                        s = np.full(n_items, -np.inf)
+                        known = sas_cols >= 0
+                        s[known] = sasrec.next_scores([seq])[0].numpy()[sas_cols[known]]
+                        scores["sasrec"].add(rank_of(s, col, allowed), cold)
+                        for arch, g in live.items():
+                            static = g.static.get(user, g.empty)
+                            scores[f"{arch}_static"].add(rank_of(g.scores(static), col, allowed), cold)
+                            t = time.perf_counter()
+                            z = g.runtime.user_vectors([histories.recent(user, k)]).numpy()[0]
+                            if arch == "gin":
+                                update_s += time.perf_counter() - t
+                                updates += 1
+                            scores[f"{arch}_dynamic"].add(rank_of(g.scores(z), col, allowed), cold)
+                    _apply(histories, ev, ns, pop, cat)
+                    bar.update(1)
+                gin_rt = live["gin"].runtime
+                check.chunk(chunk, lambda users: gin_rt.stored_users(
+                    gin_rt.user_vectors([histories.recent(u, k) for u in users])))
+        out.update({
+            "scored_events": scored, "cold_user_events": cold_users,
+            "cold_item_events": scores["popularity"].cold_n,
+            "methods": [scores[m].row(m) for m in METHODS],
+            "per_event_update": {"model": "gin", "users": updates,
+                                 "users_per_s": round(updates / update_s, 1) if update_s else None},
+            "serve_check": check.summary(),
+        })
     finally:
         if not keep:
-            for ns in namespaces.values():
-                run_implicit(driver, settings, "bench/delete_namespace", prefix=ns)
+            run_implicit(driver, settings, "bench/delete_namespace", prefix=ns)
     out["seconds"] = round(time.perf_counter() - started, 1)
     return out
+
+
+def _apply(histories: Histories, ev: Event, ns: str, pop: RecentPopularity, cat: Catalogue) -> None:
+    """Merge one stream event into the in-memory graph, as ingest merges it into Neo4j."""
+    rel = REL_OF_EVENT[ev.type.value]
+    if ev.type is EventType.SEARCH:
+        histories.apply(ns + ev.user_id, rel, query_id(ev.query or ""), ev.ts_ms)
+        return
+    assert ev.item_id is not None
+    histories.apply(ns + ev.user_id, rel, ns + ev.item_id, ev.ts_ms, ev.sentiment)
+    pop.add(cat.column[ns + ev.item_id], ev.ts_ms)
+

@@ -1,22 +1,37 @@
-"""GIN and GCN interest encoders, one shared base that differs only in ``init_conv``.
+"""Interest model v2: item vectors from identity and content, user vectors from a GIN
+readout of the user's recent behaviour. GIN and GCN share one base and differ only in
+``init_conv``.
 
 The seed's formulas, made concrete:
 
 .. math::
-    H = X W^h, \\qquad G^{(l+1)} = \\mathrm{ReLU}(\\mathrm{conv}(G^{(l)}, E)) + G^{(l)},
-    \\qquad z = \\frac{G^{(L)} W^o}{\\lVert G^{(L)} W^o \\rVert}
+    h_i = e_i + W^h x_i \\qquad\\text{(items: ID vector + projected content)}
+
+    z_u = W^o\\,[\\,g_u^{(1)} \\Vert \\dots \\Vert g_u^{(L)} \\Vert h_{\\text{newest}}\\,], \\qquad
+    g^{(l+1)} = \\mathrm{conv}(g^{(l)}, R) + g^{(l)}
+
+    \\mathrm{score}(u, i) = z_u \\cdot h_i + b_i
+
+``R`` are the user's ``k`` newest behaviour edges (type, recency rank, time gap, rating or
+sentiment, count), from items and searched queries to the user; consecutive neighbours
+are also linked by transition edges, so a second layer sees the order of behaviour.
+Users have no parameters of their own: a new shopper has a vector after one event.
+An item never seen in training (``id_row`` = vocabulary size) gets ``h_i`` from content
+alone; ID dropout in training teaches the content path to stand on its own.
 
 Args:
-    in_channels: node feature size (``gnn.features.NODE_DIM``).
-    hidden_channels: width of ``H`` and every conv layer.
-    out_channels: embedding size (the vector indexes' dimension).
-    num_layers: message-passing layers; also the number of hops to pull.
-    edge_dim: edge feature size (``gnn.features.EDGE_DIM``).
+    n_items: item vocabulary size (items seen in training).
+    n_categories: category vocabulary size.
+    text_dim: size of the title/query text vectors (0: no text model).
+    dim: vector size ``d`` (user and item vectors; stored vectors add 2 columns).
+    num_layers: message-passing layers over the user's behaviour graph.
+    k: how many of a user's newest edges are read.
+    dropout: dropout on neighbour vectors in training.
 
 Shapes:
-    - input: node features ``(|V|, in_channels)``, edge index ``(2, |E|)``,
-      edge features ``(|E|, edge_dim)``
-    - output: L2-normalised embeddings ``(|V|, out_channels)``
+    - items: :class:`~gnn.features.ItemContent` of ``N`` items -> ``(N, d)`` vectors, ``(N,)`` biases
+    - users: item table ``(I, d)``, query table ``(Q, d)``, :class:`~gnn.features.Recent` of ``B``
+      users -> ``(B, d)``
 """
 
 from __future__ import annotations
@@ -26,15 +41,191 @@ from abc import ABC, abstractmethod
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch.nn import LayerNorm, Linear, ModuleList, ReLU, Sequential
+from torch.nn import Dropout, Embedding, EmbeddingBag, LayerNorm, Linear, ModuleList, Parameter, ReLU, Sequential
 from torch_geometric.nn import GCNConv, GINEConv
+
+from gnn.behaviour import REL_TYPES
+from gnn.features import (
+    EDGE_SCALARS,
+    KIND_QUERY,
+    EdgeFeatures,
+    ItemContent,
+    Recent,
+    behaviour_edges,
+    transition_edges,
+)
+
+
+class ItemTower(torch.nn.Module):
+    """``h_i = e_i + W^h x_i``: a learnable ID vector plus a projection of content
+    (categories, title text vector, price); ``b_i`` likewise."""
+
+    def __init__(self, n_items: int, n_categories: int, text_dim: int, dim: int) -> None:
+        super().__init__()
+        self.n_items, self.n_categories, self.text_dim, self.dim = n_items, n_categories, text_dim, dim
+        self.ids = Embedding(n_items + 1, dim, padding_idx=n_items)
+        self.id_bias = Embedding(n_items + 1, 1, padding_idx=n_items)
+        self.categories = EmbeddingBag(n_categories + 1, dim, mode="mean", padding_idx=n_categories)
+        self.text = Linear(text_dim, dim, bias=False) if text_dim else None
+        self.extras = Linear(3, dim, bias=False)
+        self.content_bias = Linear(dim, 1)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        torch.nn.init.normal_(self.ids.weight, std=0.1)
+        torch.nn.init.normal_(self.categories.weight, std=0.1)
+        with torch.no_grad():
+            self.ids.weight[self.n_items].zero_()
+            self.categories.weight[self.n_categories].zero_()
+            self.id_bias.weight.zero_()
+        if self.text is not None:
+            self.text.reset_parameters()
+        self.extras.reset_parameters()
+        self.content_bias.reset_parameters()
+
+    def project_text(self, text: Tensor) -> Tensor:
+        """``W^h`` applied to text vectors (titles and queries share it: one semantic space)."""
+        if self.text is None or text.shape[-1] == 0:
+            return torch.zeros(*text.shape[:-1], self.dim, device=text.device)
+        return self.text(text)
+
+    def forward(self, content: ItemContent, id_dropout: float = 0.0) -> tuple[Tensor, Tensor]:
+        id_row = content.id_row
+        if self.training and id_dropout > 0:
+            drop = torch.rand(id_row.shape, device=id_row.device) < id_dropout
+            id_row = torch.where(drop, torch.full_like(id_row, self.n_items), id_row)
+        x = self.categories(content.categories) + self.project_text(content.text) + self.extras(content.extras)
+        h = self.ids(id_row) + x
+        b = self.id_bias(id_row).squeeze(-1) + self.content_bias(x).squeeze(-1)
+        return h, b
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(items={self.n_items}, categories={self.n_categories}, " \
+               f"text={self.text_dim}, dim={self.dim})"
+
+
+class EdgeEncoder(torch.nn.Module):
+    """``R W^r``: an edge's type, recency rank and scalars (time gap, sentiment, count) as a
+    ``d``-vector, shared by the layers (each layer's conv transforms it further)."""
+
+    def __init__(self, k: int, dim: int) -> None:
+        super().__init__()
+        self.rel = Embedding(len(REL_TYPES) + 1, dim)
+        self.rank = Embedding(k, dim)
+        self.scalars = Linear(EDGE_SCALARS, dim)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        torch.nn.init.normal_(self.rel.weight, std=0.1)
+        torch.nn.init.normal_(self.rank.weight, std=0.1)
+        self.scalars.reset_parameters()
+
+    def forward(self, e: EdgeFeatures) -> Tensor:
+        return self.rel(e.rel) + self.rank(e.rank) + self.scalars(e.scalars)
+
+
+class InterestModel(torch.nn.Module, ABC):
+    """Shared base: the item tower, ``num_layers`` convs over each user's behaviour graph
+    and a jumping-knowledge readout. Subclasses choose the conv in :meth:`init_conv`."""
+
+    def __init__(self, n_items: int, n_categories: int, text_dim: int, dim: int = 62, num_layers: int = 2,
+                 k: int = 50, dropout: float = 0.2) -> None:
+        super().__init__()
+        if num_layers < 1:
+            raise ValueError(f"num_layers must be >= 1, got {num_layers}")
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        self.dim, self.num_layers, self.k = dim, num_layers, k
+        self.items = ItemTower(n_items, n_categories, text_dim, dim)
+        self.query_marker = Parameter(torch.zeros(dim))
+        self.user0 = Parameter(torch.zeros(dim))
+        self.edges = EdgeEncoder(k, dim)
+        self.convs = ModuleList(self.init_conv(dim, dim) for _ in range(num_layers))
+        self.readout = Linear(dim * (num_layers + 1), dim)
+        self.dropout = Dropout(dropout)
+        self.reset_parameters()
+
+    @abstractmethod
+    def init_conv(self, in_channels: int, out_channels: int) -> torch.nn.Module:
+        """One message-passing layer taking ``(x, edge_index, edge_attr)`` (edges as ``in_channels``-vectors)."""
+
+    def reset_parameters(self) -> None:
+        self.items.reset_parameters()
+        self.edges.reset_parameters()
+        torch.nn.init.zeros_(self.query_marker)
+        torch.nn.init.zeros_(self.user0)
+        for conv in self.convs:
+            conv.reset_parameters()  # type: ignore[operator]
+        self.readout.reset_parameters()
+
+    def query_vectors(self, text: Tensor) -> Tensor:
+        """A searched query as a neighbour: its text vector in the items' space, marked as a query."""
+        return self.items.project_text(text) + self.query_marker
+
+    def forward(self, items: Tensor, queries: Tensor, recent: Recent) -> Tensor:
+        """User vectors ``(B, d)`` from item vectors ``(I, d)``, query vectors ``(Q, d)`` and ``recent``."""
+        B = len(recent)
+        b_idx, r_idx = (recent.kind > 0).nonzero(as_tuple=True)  # row-major: each user's newest first
+        E = len(b_idx)
+        dev = b_idx.device
+        rows = recent.row[b_idx, r_idx]
+        is_query = recent.kind[b_idx, r_idx] == KIND_QUERY
+        # Dropout on the tables, not per neighbour: the same item is dropped alike within a batch.
+        items, queries = self.dropout(items), self.dropout(queries)
+        nb = items[rows.clamp(max=max(len(items) - 1, 0))] if len(items) else torch.zeros(E, self.dim, device=dev)
+        if len(queries) and bool(is_query.any()):
+            nb = torch.where(is_query[:, None], queries[rows.clamp(max=len(queries) - 1)], nb)
+        x = torch.cat([self.user0.expand(B, -1), nb])
+        node = torch.arange(B, B + E, device=dev)
+        to_user = torch.stack([node, b_idx])
+        to_user_attr = self.edges(behaviour_edges(recent, b_idx, r_idx))
+        # The newest neighbour of each user (-1: a user with no behaviour yet).
+        first = torch.full((B,), -1, dtype=torch.long, device=dev)
+        if E:
+            starts = torch.ones(E, dtype=torch.bool, device=dev)
+            starts[1:] = b_idx[1:] != b_idx[:-1]
+            first[b_idx[starts]] = node[starts]
+        outs = []
+        for n, conv in enumerate(self.convs):
+            if n < self.num_layers - 1:
+                # Inner layers update every node: users, and neighbours through transitions.
+                nxt = (b_idx[1:] == b_idx[:-1]).nonzero(as_tuple=True)[0]
+                newer, older = node[nxt], node[nxt + 1]
+                t = self.edges(transition_edges(r_idx[nxt]))
+                edge_index = torch.cat([to_user, torch.stack([older, newer]), torch.stack([newer, older])], dim=1)
+                x = conv(x, edge_index, torch.cat([to_user_attr, t, t])) + (x if n else 0)
+                outs.append(x[:B])
+            else:
+                # The last layer is read at the users only: a bipartite pass into them.
+                users = conv((x, x[:B]), to_user, to_user_attr) + (x[:B] if n else 0)
+                outs.append(users)
+        newest = torch.where((first >= 0)[:, None], x[first.clamp(min=0)], torch.zeros_like(outs[0]))
+        return self.readout(torch.cat([*outs, newest], dim=-1))
+
+    @staticmethod
+    def scores(users: Tensor, items: Tensor, bias: Tensor) -> Tensor:
+        """``z_u · h_i + b_i`` for every user-item pair: ``(B, I)``."""
+        return users @ items.T + bias
+
+    def __repr__(self) -> str:
+        return (f"{self.__class__.__name__}({self.items!r}, dim={self.dim}, num_layers={self.num_layers}, "
+                f"k={self.k})")
+
+
+class GINModel(InterestModel):
+    """GIN with edge features (`Hu et al., GINE <https://arxiv.org/abs/1905.12265>`_)."""
+
+    def init_conv(self, in_channels: int, out_channels: int) -> torch.nn.Module:
+        mlp = Sequential(Linear(in_channels, out_channels), LayerNorm(out_channels), ReLU(),
+                         Linear(out_channels, out_channels))
+        return GINEConv(mlp, train_eps=True)
 
 
 class WeightedGCNConv(torch.nn.Module):
     """``GCNConv`` whose scalar edge weight is learned from the edge features.
 
     GCN's normalisation needs positive weights, so a softplus gate maps behaviour type,
-    decayed weight and sentiment to one weight per message edge.
+    recency rank, gap and sentiment to one weight per message edge.
     """
 
     def __init__(self, in_channels: int, out_channels: int, edge_dim: int) -> None:
@@ -47,70 +238,21 @@ class WeightedGCNConv(torch.nn.Module):
         self.gate.reset_parameters()
         self.conv.reset_parameters()
 
-    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
+    def forward(self, x: Tensor | tuple[Tensor, Tensor], edge_index: Tensor, edge_attr: Tensor) -> Tensor:
         weight = F.softplus(self.gate(edge_attr)).view(-1)
+        if isinstance(x, tuple):  # GCNConv is not bipartite: targets are the first rows of the sources
+            return self.conv(x[0], edge_index, weight)[:len(x[1])]
         return self.conv(x, edge_index, weight)
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.conv.in_channels}, {self.conv.out_channels})"
 
 
-class InterestEncoder(torch.nn.Module, ABC):
-    """Shared base: input projection, ``num_layers`` residual convs, output projection."""
-
-    def __init__(self, in_channels: int, hidden_channels: int, out_channels: int,
-                 num_layers: int, edge_dim: int) -> None:
-        super().__init__()
-        if num_layers < 1:
-            raise ValueError(f"num_layers must be >= 1, got {num_layers}")
-        self.in_channels = in_channels
-        self.hidden_channels = hidden_channels
-        self.out_channels = out_channels
-        self.num_layers = num_layers
-        self.edge_dim = edge_dim
-        self.input = Linear(in_channels, hidden_channels)
-        self.convs = ModuleList(self.init_conv(hidden_channels, hidden_channels, edge_dim)
-                                for _ in range(num_layers))
-        self.output = Linear(hidden_channels, out_channels)
-        self.reset_parameters()
-
-    @abstractmethod
-    def init_conv(self, in_channels: int, out_channels: int, edge_dim: int) -> torch.nn.Module:
-        """One message-passing layer taking ``(x, edge_index, edge_attr)``."""
-
-    def reset_parameters(self) -> None:
-        self.input.reset_parameters()
-        for conv in self.convs:
-            conv.reset_parameters()  # type: ignore[operator]
-        self.output.reset_parameters()
-
-    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
-        h = self.input(x)
-        for conv in self.convs:
-            h = F.relu(conv(h, edge_index, edge_attr)) + h
-        return F.normalize(self.output(h), dim=-1)
-
-    def __repr__(self) -> str:
-        return (f"{self.__class__.__name__}({self.in_channels}, {self.out_channels}, "
-                f"hidden={self.hidden_channels}, num_layers={self.num_layers})")
-
-
-class GINEncoder(InterestEncoder):
-    """GIN with edge features (`Hu et al., GINE <https://arxiv.org/abs/1905.12265>`_)."""
-
-    def init_conv(self, in_channels: int, out_channels: int, edge_dim: int) -> torch.nn.Module:
-        # The LayerNorm keeps sums over hubs (up to the fanout cap) in range; without it the
-        # GIN plateaued far below popularity on MovieLens (val Recall@20 0.13 against 0.28).
-        mlp = Sequential(Linear(in_channels, out_channels), LayerNorm(out_channels), ReLU(),
-                         Linear(out_channels, out_channels))
-        return GINEConv(mlp, train_eps=True, edge_dim=edge_dim)
-
-
-class GCNEncoder(InterestEncoder):
+class GCNModel(InterestModel):
     """GCN (`Kipf & Welling <https://arxiv.org/abs/1609.02907>`_) with learned edge weights."""
 
-    def init_conv(self, in_channels: int, out_channels: int, edge_dim: int) -> torch.nn.Module:
-        return WeightedGCNConv(in_channels, out_channels, edge_dim)
+    def init_conv(self, in_channels: int, out_channels: int) -> torch.nn.Module:
+        return WeightedGCNConv(in_channels, out_channels, in_channels)
 
 
-ENCODERS: dict[str, type[InterestEncoder]] = {"gin": GINEncoder, "gcn": GCNEncoder}
+MODELS: dict[str, type[InterestModel]] = {"gin": GINModel, "gcn": GCNModel}

@@ -1,9 +1,12 @@
-"""The model registry: versioned model cards and weights under ``$INTERESTGRAPH_HOME/models``.
+"""The model registry: versioned model cards, weights and vocabularies under
+``$INTERESTGRAPH_HOME/models``.
 
-A card names the architecture, its sizes, the seed, where its weights are and how it
-was made. ``active.json`` names the version workers use; without one, workers use the
-seeded, untrained GIN, so a fresh install embeds deterministically before any training.
-Every written vector carries ``embedding_model = card.tag``.
+A card names the architecture, its sizes, the text model its content vectors come from,
+the seed, and where its weights and vocabulary (item and category ids) are. ``active.json``
+names the version workers use; without one, workers use a seeded, untrained GIN with an
+empty vocabulary (every item from content alone), so a fresh install embeds
+deterministically before any training. Every written vector carries
+``embedding_model = card.tag``.
 """
 
 from __future__ import annotations
@@ -15,23 +18,31 @@ from typing import Any
 
 import torch
 
-from gnn.features import EDGE_DIM, NODE_DIM
-from gnn.models import ENCODERS, InterestEncoder
+from gnn.models import MODELS, InterestModel
 from interestgraph.errors import ConfigError
 from interestgraph.settings import Settings
+
+# Stored vectors carry two columns more than the model's: the item bias and the norm pad.
+STORED_EXTRA = 2
 
 
 @dataclass(frozen=True)
 class ModelCard:
     arch: str
     version: str
-    out_channels: int
-    hidden_channels: int = 64
+    dim: int
     num_layers: int = 2
+    k: int = 50
+    n_items: int = 0
+    n_categories: int = 0
+    text_dim: int = 0
+    text_model: str | None = None
     seed: int = 0
-    in_channels: int = NODE_DIM
-    edge_dim: int = EDGE_DIM
+    # Every stored item vector is padded to this norm, so cosine search ranks by z·h + b.
+    item_norm: float = 10.0
+    dropout: float = 0.2
     weights: str | None = None
+    vocab: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -39,30 +50,58 @@ class ModelCard:
         return f"{self.arch}:{self.version}"
 
 
+@dataclass(frozen=True)
+class Vocabulary:
+    """The ids a trained model has vectors for; anything else is embedded from content."""
+
+    items: list[str]
+    categories: list[str]
+
+    def to_json(self) -> str:
+        return json.dumps({"items": self.items, "categories": self.categories}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Vocabulary:
+        data = json.loads(text)
+        return cls(list(data["items"]), list(data["categories"]))
+
+
 def untrained(settings: Settings, arch: str = "gin", seed: int = 0) -> ModelCard:
     """The seeded, untrained card used before any model is trained."""
-    return ModelCard(arch=arch, version=f"init-s{seed}", out_channels=settings.embedding_dim, seed=seed,
+    return ModelCard(arch=arch, version=f"init-s{seed}", dim=settings.embedding_dim - STORED_EXTRA, seed=seed,
                      meta={"trained": False})
 
 
-def build(card: ModelCard) -> InterestEncoder:
-    """Instantiate ``card`` in eval mode: seeded init, then its weights if it has any."""
-    if card.arch not in ENCODERS:
-        raise ConfigError(f"unknown model architecture {card.arch!r}; expected one of {sorted(ENCODERS)}")
-    if card.in_channels != NODE_DIM or card.edge_dim != EDGE_DIM:
-        raise ConfigError(f"model {card.tag} expects {card.in_channels} node / {card.edge_dim} edge "
-                          f"features, this code produces {NODE_DIM} / {EDGE_DIM}; retrain it")
+def instantiate(card: ModelCard) -> InterestModel:
+    """A seeded model of ``card``'s shape (weights not loaded), in eval mode."""
+    if card.arch not in MODELS:
+        raise ConfigError(f"unknown model architecture {card.arch!r}; expected one of {sorted(MODELS)}")
     gen_state = torch.random.get_rng_state()
     try:
         torch.manual_seed(card.seed)
-        model = ENCODERS[card.arch](card.in_channels, card.hidden_channels, card.out_channels,
-                                    card.num_layers, card.edge_dim)
+        model = MODELS[card.arch](card.n_items, card.n_categories, card.text_dim, dim=card.dim,
+                                  num_layers=card.num_layers, k=card.k, dropout=card.dropout)
     finally:
         torch.random.set_rng_state(gen_state)
-    if card.weights is not None:
-        state = torch.load(card.weights, map_location="cpu", weights_only=True)
-        model.load_state_dict(state)
     return model.eval()
+
+
+def load(card: ModelCard) -> tuple[InterestModel, Vocabulary]:
+    """``card``'s model with its weights, and its vocabulary."""
+    model = instantiate(card)
+    if card.weights is not None:
+        try:
+            state = torch.load(card.weights, map_location="cpu", weights_only=True)
+        except FileNotFoundError:
+            raise ConfigError(f"model {card.tag}: weights file {card.weights} is missing") from None
+        model.load_state_dict(state)
+    vocab = Vocabulary([], [])
+    if card.vocab is not None:
+        vocab = Vocabulary.from_json(Path(card.vocab).read_text(encoding="utf-8"))
+    if len(vocab.items) != card.n_items or len(vocab.categories) != card.n_categories:
+        raise ConfigError(f"model {card.tag}: its vocabulary has {len(vocab.items)} items and "
+                          f"{len(vocab.categories)} categories, the card says {card.n_items} and {card.n_categories}")
+    return model.eval(), vocab
 
 
 def _root(settings: Settings) -> Path:
@@ -74,22 +113,24 @@ def active_card(settings: Settings) -> ModelCard:
     pointer = _root(settings) / "active.json"
     if not pointer.exists():
         return untrained(settings)
-    data = json.loads(pointer.read_text())
-    card = ModelCard(**data)
-    if card.out_channels != settings.embedding_dim:
-        raise ConfigError(f"active model {card.tag} makes {card.out_channels}-d vectors, "
+    card = ModelCard(**json.loads(pointer.read_text()))
+    if card.dim + STORED_EXTRA != settings.embedding_dim:
+        raise ConfigError(f"active model {card.tag} makes {card.dim + STORED_EXTRA}-d stored vectors, "
                           f"the vector indexes are {settings.embedding_dim}-d")
     return card
 
 
-def register(settings: Settings, card: ModelCard, model: InterestEncoder, activate: bool = True) -> ModelCard:
-    """Save ``model`` as ``card`` and, by default, make it the active version."""
+def register(settings: Settings, card: ModelCard, model: InterestModel, vocab: Vocabulary,
+             activate: bool = True) -> ModelCard:
+    """Save ``model`` and ``vocab`` as ``card`` and, by default, make it the active version."""
     root = _root(settings)
     root.mkdir(parents=True, exist_ok=True)
-    weights = root / f"{card.arch}-{card.version}.pt"
+    stem = root / f"{card.arch}-{card.version}"
+    weights, vocab_path = stem.with_suffix(".pt"), stem.with_suffix(".vocab.json")
     torch.save(model.state_dict(), weights)
-    saved = ModelCard(**{**asdict(card), "weights": str(weights)})
-    (root / f"{card.arch}-{card.version}.json").write_text(json.dumps(asdict(saved), indent=2))
+    vocab_path.write_text(vocab.to_json(), encoding="utf-8")
+    saved = ModelCard(**{**asdict(card), "weights": str(weights), "vocab": str(vocab_path)})
+    stem.with_suffix(".json").write_text(json.dumps(asdict(saved), indent=2))
     if activate:
         tmp = root / "active.json.tmp"
         tmp.write_text(json.dumps(asdict(saved), indent=2))

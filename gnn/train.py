@@ -1,18 +1,23 @@
-"""Training: BPR link prediction user -> item on a temporal split, with early stopping.
+"""Training: next-item prediction from each shopper's earlier behaviour.
 
-- The last ``val_fraction`` of interactions (by first time) is the validation set; the
-  model only ever sees earlier ones.
-- Each epoch hides a random 20% of the training interactions from message passing and
-  learns to rank them above sampled negatives (half uniform, half popularity^0.75:
-  "hard-ish"), so the model cannot win by spotting the edge it is asked about.
-- Validation ranks every item for each validation user (training items excluded) and
-  keeps the best Recall@20; training stops after ``patience`` epochs without progress.
-Everything is seeded; the same graph and config give the same model.
+- **Examples.** Every first touch of an item by a user is one example: the user's ``k``
+  newest edges just before that moment (``gnn.behaviour.Timeline``) predict the item.
+  The graph keeps no per-event log, so each moment is rebuilt from the aggregated edges
+  without ever reading the future.
+- **Loss.** Softmax over every item in the vocabulary (sampled negatives beyond
+  ``full_softmax_max`` items), the items the user already has masked out, as the
+  recommender ranks only new items.
+- **Validation.** The newest ``val_fraction`` of examples, scored exactly as the live
+  stream is: each example's user vector from its own moment. Training stops after
+  ``patience`` epochs without a better Recall@20 and keeps the best epoch.
+- **Refit.** With the epoch count chosen, the model is trained again on all examples
+  (validation slice included: it is the most recent behaviour), if the time budget allows.
+
+Seeded and deterministic on the CPU: the same export and config give the same model.
 """
 
 from __future__ import annotations
 
-import copy
 import sys
 import time
 from collections.abc import Callable
@@ -22,12 +27,18 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from neo4j import Driver
 from tqdm import tqdm
 
-from gnn.export import GraphExport
-from gnn.features import EDGE_DIM, NODE_DIM, REL_TYPES
-from gnn.models import ENCODERS, InterestEncoder
+from gnn.behaviour import ITEM, Timeline
+from gnn.export import TrainingData
+from gnn.features import ItemContent, Recent, fill_row
+from gnn.models import MODELS, InterestModel
+from gnn.registry import ModelCard, Vocabulary
+from gnn.runtime import ItemRecord, item_inputs
+from interestgraph.device import pick_device
 from interestgraph.errors import InputError
+from interestgraph.settings import Settings
 
 K = 20
 
@@ -35,157 +46,300 @@ K = 20
 @dataclass(frozen=True)
 class TrainConfig:
     arch: str = "gin"
-    hidden: int = 64
-    out: int = 64
+    dim: int = 62
     layers: int = 2
-    epochs: int = 80
-    lr: float = 0.005
-    weight_decay: float = 1e-6
-    scale: float = 10.0
-    hide: float = 0.2
-    cap: int = 32
-    patience: int = 8
+    k: int = 50
+    max_epochs: int = 40
+    batch_size: int = 256
+    lr: float = 0.002
+    weight_decay: float = 0.0
+    dropout: float = 0.2
+    id_dropout: float = 0.1
+    patience: int = 3
     val_fraction: float = 0.1
     seed: int = 0
-    max_seconds: float = 240.0
-    temporal: bool = True
+    max_seconds: float = 170.0
+    refit: bool = True
+    full_softmax_max: int = 100_000
+    negatives: int = 8192
+
+
+@dataclass
+class Examples:
+    """Next-item examples as padded arrays; ``seen`` lists what each user had before each example."""
+
+    recent: Recent
+    target: np.ndarray  # item row
+    time_ms: np.ndarray
+    user: np.ndarray  # index into ``order``
+    position: np.ndarray  # how many items the user had touched before
+    order: list[np.ndarray]  # per user: item rows in first-touch order
+
+    def __len__(self) -> int:
+        return len(self.target)
+
+    def seen_mask(self, index: np.ndarray, n_items: int) -> torch.Tensor:
+        rows = np.repeat(np.arange(len(index)), self.position[index])
+        cols = np.concatenate([self.order[u][:p] for u, p in zip(self.user[index], self.position[index],
+                                                                     strict=True)] or [np.zeros(0, np.int64)])
+        mask = torch.zeros(len(index), n_items, dtype=torch.bool)
+        mask[torch.from_numpy(rows), torch.from_numpy(cols.astype(np.int64))] = True
+        return mask
 
 
 @dataclass
 class TrainResult:
-    model: InterestEncoder
+    model: InterestModel
+    vocab: Vocabulary
     config: TrainConfig
+    text_model: str | None
+    text_dim: int
+    item_norm: float
     best_epoch: int
     val_recall: float
     val_ndcg: float
     epochs_run: int
+    refit: bool
     seconds: float
-    cutoff_ms: int
+    examples: int
     history: list[dict[str, float]] = field(default_factory=list)
 
     def metrics(self) -> dict[str, Any]:
         return {"val_recall@20": round(self.val_recall, 4), "val_ndcg@20": round(self.val_ndcg, 4),
-                "best_epoch": self.best_epoch, "epochs_run": self.epochs_run, "seconds": round(self.seconds, 1),
-                "val_cutoff_ms": self.cutoff_ms, "config": asdict(self.config)}
+                "best_epoch": self.best_epoch, "epochs_run": self.epochs_run, "refit": self.refit,
+                "seconds": round(self.seconds, 1), "examples": self.examples, "items": len(self.vocab.items),
+                "text_model": self.text_model, "config": asdict(self.config)}
+
+    def card(self, version: str, meta: dict[str, Any] | None = None) -> ModelCard:
+        cfg = self.config
+        return ModelCard(arch=cfg.arch, version=version, dim=cfg.dim, num_layers=cfg.layers, k=cfg.k,
+                         n_items=len(self.vocab.items), n_categories=len(self.vocab.categories),
+                         text_dim=self.text_dim, text_model=self.text_model, seed=cfg.seed,
+                         item_norm=self.item_norm, dropout=cfg.dropout,
+                         meta={"trained": True, **self.metrics(), **(meta or {})})
 
 
-def rank_metrics(scores: np.ndarray, targets: list[set[int]], k: int = K) -> tuple[float, float]:
-    """Mean Recall@k and NDCG@k; ``scores`` is users x items with seen items at -inf."""
-    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    recall, ndcg = [], []
-    for row, want in zip(top, targets, strict=True):
-        if not want:
-            continue
-        hits = [1.0 if int(i) in want else 0.0 for i in row]
-        recall.append(sum(hits) / min(len(want), k))
-        dcg = sum(h / np.log2(p + 2) for p, h in enumerate(hits))
-        ideal = sum(1.0 / np.log2(p + 2) for p in range(min(len(want), k)))
-        ndcg.append(dcg / ideal)
-    return (float(np.mean(recall)) if recall else 0.0, float(np.mean(ndcg)) if ndcg else 0.0)
+def vocabulary(data: TrainingData) -> Vocabulary:
+    """Items with behaviour get ID vectors; categories of those items get category vectors."""
+    touched = {e.target for edges in data.edges.values() for e in edges if e.kind == ITEM}
+    items = sorted(touched)
+    content = {i.id: i for i in data.items}
+    categories = sorted({c for i in items if i in content for c in content[i].categories})
+    return Vocabulary(items, categories)
 
 
-def train(graph: GraphExport, cfg: TrainConfig, progress: bool = False,
-          log: Callable[[str], None] | None = None) -> TrainResult:
-    """Train ``cfg.arch`` on ``graph``; returns the best model (by validation Recall@20)."""
-    if cfg.arch not in ENCODERS:
-        raise InputError(f"--model must be one of {sorted(ENCODERS)}, got {cfg.arch!r}")
-    started = time.perf_counter()
-    torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
-    users, items = graph.of_label("User"), graph.of_label("Item")
-    if len(users) == 0 or len(items) == 0:
-        raise InputError("the graph has no users or no items to train on; ingest events first")
-    is_pos = graph.behaviour_mask()
-    pos_idx = np.flatnonzero(is_pos)
-    if len(pos_idx) < 10:
-        raise InputError(f"only {len(pos_idx)} user-item interactions: too few to train on")
-    cutoff = int(np.quantile(graph.first_ms[pos_idx], 1 - cfg.val_fraction))
-    train_pos = pos_idx[graph.first_ms[pos_idx] < cutoff]
-    val_pos = pos_idx[graph.first_ms[pos_idx] >= cutoff]
-    # Message passing uses structure (IN_CATEGORY, SEARCHED), never INTERESTED_IN: it sums
-    # behaviour over all time, future included, and user -> item -> category carries it anyway.
-    context = ~is_pos & (graph.etype != REL_TYPES.index("INTERESTED_IN"))
-    item_col = {int(n): c for c, n in enumerate(items)}
-    pop = np.bincount([item_col[int(d)] for d in graph.dst[train_pos]], minlength=len(items)).astype(np.float64)
-    hard = (pop + 1) ** 0.75
-    hard /= hard.sum()
+def build_examples(data: TrainingData, vocab: Vocabulary, query_rows: dict[str, int], k: int,
+                   progress: bool = False) -> Examples:
+    """One example per first touch of an item, with the user's ``k`` newest edges before it."""
+    item_rows = {i: n for n, i in enumerate(vocab.items)}
+    plans = []
+    for user in sorted(data.edges):
+        firsts: dict[str, int] = {}
+        for e in data.edges[user]:
+            if e.kind == ITEM:
+                firsts[e.target] = min(firsts.get(e.target, e.first_ms), e.first_ms)
+        plans.append((user, sorted((t, i) for i, t in firsts.items())))
+    n = sum(len(p[1]) for p in plans)
+    arrays = (np.zeros((n, k), np.int64), np.zeros((n, k), np.int64), np.zeros((n, k), np.int64),
+              np.zeros((n, k), np.float32), np.zeros((n, k), np.float32), np.zeros((n, k), np.float32),
+              np.zeros((n, k), np.float32))
+    target = np.zeros(n, np.int64)
+    time_ms = np.zeros(n, np.int64)
+    user_of = np.zeros(n, np.int64)
+    position = np.zeros(n, np.int64)
+    order: list[np.ndarray] = []
+    row = 0
+    with tqdm(total=n, desc="examples", unit="ex", disable=not progress, file=sys.stderr) as bar:
+        for u, (user, firsts_sorted) in enumerate(plans):
+            line = Timeline(data.edges[user])
+            order.append(np.array([item_rows[i] for _, i in firsts_sorted], np.int64))
+            for j, (t, item) in enumerate(firsts_sorted):
+                fill_row(arrays, row, line.as_of((t, item, ""), k), item_rows.__getitem__, query_rows.__getitem__)
+                target[row], time_ms[row], user_of[row], position[row] = item_rows[item], t, u, j
+                row += 1
+            bar.update(len(firsts_sorted))
+    return Examples(Recent.from_numpy(*arrays), target, time_ms, user_of, position, order)
 
-    torch.manual_seed(cfg.seed)
-    model = ENCODERS[cfg.arch](NODE_DIM, cfg.hidden, cfg.out, cfg.layers, EDGE_DIM)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    val_keep = (context & ((graph.first_ms == 0) | (graph.first_ms < cutoff))) | np.isin(np.arange(len(is_pos)),
-                                                                                           train_pos)
-    val_x = graph.features_as_of(val_keep)
-    val_graph = graph.message_graph(val_keep, cfg.cap, now_ms=cutoff)
-    seen: dict[int, set[int]] = {}
-    for e in train_pos:
-        seen.setdefault(int(graph.src[e]), set()).add(item_col[int(graph.dst[e])])
-    val_targets: dict[int, set[int]] = {}
-    for e in val_pos:
-        val_targets.setdefault(int(graph.src[e]), set()).add(item_col[int(graph.dst[e])])
 
-    best = (-1.0, 0.0, 0, copy.deepcopy(model.state_dict()))
-    history: list[dict[str, float]] = []
-    stale = 0
-    epoch = 0
-    with tqdm(total=cfg.epochs, desc=f"train {cfg.arch}", unit="epoch", disable=not progress,
-              file=sys.stderr) as bar:
-        for epoch in range(1, cfg.epochs + 1):
-            model.train()
-            t_cut: int | None = None
-            if cfg.temporal:
-                # Predict the future from the past: hide what happened after a random moment.
-                t_cut = int(np.quantile(graph.first_ms[train_pos], rng.uniform(0.5, 0.95)))
-                hidden = graph.first_ms[train_pos] >= t_cut
+def training_inputs(data: TrainingData, vocab: Vocabulary, text_model: str | None,
+                    text_dim: int) -> tuple[ItemContent, torch.Tensor, dict[str, int]]:
+    """The vocabulary's item content, the queries' text vectors and the query rows."""
+    by_id = {i.id: i for i in data.items}
+    content = item_inputs([by_id.get(i, ItemRecord(i)) for i in vocab.items],
+                          {i: n for n, i in enumerate(vocab.items)}, {c: n for n, c in enumerate(vocab.categories)},
+                          text_dim=text_dim, text_model=text_model)
+    queries = sorted({e.target for edges in data.edges.values() for e in edges if e.kind != ITEM})
+    qtext = {q.id: q for q in data.queries}
+    text = np.zeros((len(queries), text_dim), np.float32)
+    for n, q in enumerate(queries):
+        rec = qtext.get(q)
+        if rec is not None and rec.text is not None and len(rec.text) == text_dim and rec.text_model == text_model:
+            text[n] = rec.text
+    return content, torch.from_numpy(text), {q: n for n, q in enumerate(queries)}
+
+
+def rank_metrics(scores: torch.Tensor, target: torch.Tensor, k: int = K) -> tuple[float, float]:
+    """Summed hits and NDCG@k of one target per row (seen items already at -inf)."""
+    t = scores.gather(1, target[:, None])
+    rank = (scores > t).sum(dim=1).float()
+    hit = rank < k
+    return float(hit.sum()), float((hit.float() / torch.log2(rank + 2.0)).sum())
+
+
+class _Trainer:
+    def __init__(self, data: TrainingData, cfg: TrainConfig, device: torch.device, progress: bool) -> None:
+        self.cfg = cfg
+        self.device = device
+        self.vocab = vocabulary(data)
+        if not self.vocab.items:
+            raise InputError("the graph has no user-item behaviour to train on; ingest events first")
+        self.text_model, self.text_dim = data.text_model, data.text_dim
+        self.content, self.query_text, query_rows = training_inputs(data, self.vocab, self.text_model, self.text_dim)
+        self.examples = build_examples(data, self.vocab, query_rows, cfg.k, progress)
+        if len(self.examples) < 10:
+            raise InputError(f"only {len(self.examples)} next-item examples: too few to train on")
+        self.n_items = len(self.vocab.items)
+        self.content_dev = self.content.to(device)
+        self.query_dev = self.query_text.to(device)
+
+    def new_model(self) -> InterestModel:
+        cfg = self.cfg
+        torch.manual_seed(cfg.seed)
+        model = MODELS[cfg.arch](self.n_items, len(self.vocab.categories), self.text_dim, dim=cfg.dim,
+                                 num_layers=cfg.layers, k=cfg.k, dropout=cfg.dropout)
+        return model.to(self.device)
+
+    def tables(self, model: InterestModel, id_dropout: float = 0.0) -> tuple[torch.Tensor, ...]:
+        h, b = model.items(self.content_dev, id_dropout)
+        return h, b, model.query_vectors(self.query_dev)
+
+    def epoch(self, model: InterestModel, opt: torch.optim.Optimizer, index: np.ndarray,
+              rng: np.random.Generator) -> float:
+        cfg = self.cfg
+        model.train()
+        total = 0.0
+        perm = rng.permutation(index)
+        for start in range(0, len(perm), cfg.batch_size):
+            batch = np.sort(perm[start:start + cfg.batch_size])
+            h, b, q = self.tables(model, cfg.id_dropout)
+            z = model(h, q, self.examples.recent.slice(batch).to(self.device))
+            target = torch.from_numpy(self.examples.target[batch]).to(self.device)
+            if self.n_items <= cfg.full_softmax_max:
+                logits = model.scores(z, h, b).masked_fill(self.examples.seen_mask(batch, self.n_items)
+                                                           .to(self.device), float("-inf"))
+                loss = F.cross_entropy(logits, target)
             else:
-                hidden = rng.random(len(train_pos)) < cfg.hide
-            sup = train_pos[hidden]
-            keep = context & ((graph.first_ms == 0) | (graph.first_ms < (t_cut or cutoff)))
-            keep[train_pos[~hidden]] = True
-            edge_index, edge_attr = graph.message_graph(keep, cfg.cap, now_ms=t_cut)
-            z = model(graph.features_as_of(keep), edge_index, edge_attr)
-            u = torch.from_numpy(graph.src[sup])
-            i_pos = torch.from_numpy(graph.dst[sup])
-            uniform = rng.integers(0, len(items), size=len(sup))
-            popular = rng.choice(len(items), size=len(sup), p=hard)
-            neg_col = np.where(rng.random(len(sup)) < 0.5, uniform, popular)
-            i_neg = torch.from_numpy(items[neg_col])
-            s_pos = (z[u] * z[i_pos]).sum(-1) * cfg.scale
-            s_neg = (z[u] * z[i_neg]).sum(-1) * cfg.scale
-            loss = -F.logsigmoid(s_pos - s_neg).mean()
+                loss = self._sampled_loss(model, z, h, b, target, rng)
             opt.zero_grad()
             loss.backward()
             opt.step()
+            total += loss.item() * len(batch)
+        return total / max(len(perm), 1)
 
-            recall, ndcg = evaluate_split(model, val_x, val_graph, users, items, seen, val_targets)
-            history.append({"epoch": epoch, "loss": loss.item(), "val_recall@20": recall})
+    def _sampled_loss(self, model: InterestModel, z: torch.Tensor, h: torch.Tensor, b: torch.Tensor,
+                      target: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+        # Uniform negatives shared by the batch; a negative equal to a row's target is masked.
+        neg = torch.from_numpy(rng.choice(self.n_items, size=self.cfg.negatives, replace=False)).to(self.device)
+        pos = (z * h[target]).sum(-1, keepdim=True) + b[target][:, None]
+        negs = model.scores(z, h[neg], b[neg]).masked_fill(neg[None, :] == target[:, None], float("-inf"))
+        logits = torch.cat([pos, negs], dim=1)
+        return F.cross_entropy(logits, torch.zeros(len(z), dtype=torch.long, device=self.device))
+
+    @torch.no_grad()
+    def validate(self, model: InterestModel, index: np.ndarray) -> tuple[float, float]:
+        model.eval()
+        h, b, q = self.tables(model)
+        hits = ndcg = 0.0
+        for start in range(0, len(index), 2048):
+            batch = index[start:start + 2048]
+            z = model(h, q, self.examples.recent.slice(batch).to(self.device))
+            scores = model.scores(z, h, b).masked_fill(self.examples.seen_mask(batch, self.n_items).to(self.device),
+                                                        float("-inf"))
+            dh, dn = rank_metrics(scores, torch.from_numpy(self.examples.target[batch]).to(self.device))
+            hits, ndcg = hits + dh, ndcg + dn
+        return hits / max(len(index), 1), ndcg / max(len(index), 1)
+
+    def item_norm(self, model: InterestModel) -> float:
+        with torch.no_grad():
+            model.eval()
+            h, b, _ = self.tables(model)
+            norms = torch.cat([h, b[:, None]], dim=1).norm(dim=1)
+        # Headroom for items embedded from content later (their norms are not known yet).
+        return float(norms.max()) * 1.25 if len(norms) else 10.0
+
+
+def train(data: TrainingData, cfg: TrainConfig, *, device: torch.device | None = None, progress: bool = False,
+          log: Callable[[str], None] | None = None) -> TrainResult:
+    """Train ``cfg.arch`` on ``data``; returns the model of the best validation epoch (refit if asked)."""
+    if cfg.arch not in MODELS:
+        raise InputError(f"model must be one of {sorted(MODELS)}, got {cfg.arch!r}")
+    started = time.perf_counter()
+    device = device or torch.device("cpu")
+    trainer = _Trainer(data, cfg, device, progress)
+    ex = trainer.examples
+    cut = np.quantile(ex.time_ms, 1 - cfg.val_fraction)
+    train_idx, val_idx = np.flatnonzero(ex.time_ms < cut), np.flatnonzero(ex.time_ms >= cut)
+    if len(train_idx) == 0 or len(val_idx) == 0:
+        train_idx = val_idx = np.arange(len(ex))  # too little history to hold any out
+    rng = np.random.default_rng(cfg.seed)
+    model = trainer.new_model()
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    best = (-1.0, 0.0, 0, {k: v.detach().clone() for k, v in model.state_dict().items()})
+    history: list[dict[str, float]] = []
+    stale = epoch = 0
+    epoch_s = 0.0
+    with tqdm(total=cfg.max_epochs, desc=f"train {cfg.arch}", unit="epoch", disable=not progress,
+              file=sys.stderr) as bar:
+        for epoch in range(1, cfg.max_epochs + 1):
+            t = time.perf_counter()
+            loss = trainer.epoch(model, opt, train_idx, rng)
+            recall, ndcg = trainer.validate(model, val_idx)
+            epoch_s = time.perf_counter() - t
+            history.append({"epoch": epoch, "loss": round(loss, 4), "val_recall@20": round(recall, 4)})
             bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.4f}", recall=f"{recall:.4f}")
+            bar.set_postfix(loss=f"{loss:.3f}", recall=f"{recall:.4f}")
             if log is not None:
-                log(f"epoch {epoch}: loss {loss.item():.4f} val recall@20 {recall:.4f} ndcg@20 {ndcg:.4f}")
+                log(f"epoch {epoch}: loss {loss:.4f} val recall@20 {recall:.4f} ndcg@20 {ndcg:.4f}")
             if recall > best[0]:
-                best = (recall, ndcg, epoch, copy.deepcopy(model.state_dict()))
+                best = (recall, ndcg, epoch, {k: v.detach().clone() for k, v in model.state_dict().items()})
                 stale = 0
             else:
                 stale += 1
             if stale >= cfg.patience or time.perf_counter() - started > cfg.max_seconds:
                 break
     model.load_state_dict(best[3])
+    refit = False
+    all_idx = np.arange(len(ex))
+    remaining = cfg.max_seconds - (time.perf_counter() - started)
+    if cfg.refit and len(val_idx) < len(ex) and epoch_s * best[2] * len(all_idx) / len(train_idx) < remaining:
+        rng = np.random.default_rng(cfg.seed)
+        model = trainer.new_model()
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        for _ in tqdm(range(best[2]), desc=f"refit {cfg.arch}", unit="epoch", disable=not progress, file=sys.stderr):
+            trainer.epoch(model, opt, all_idx, rng)
+        refit = True
     model.eval()
-    return TrainResult(model, cfg, best[2], best[0], best[1], epoch, time.perf_counter() - started, cutoff, history)
+    return TrainResult(model.cpu(), trainer.vocab, cfg, trainer.text_model, trainer.text_dim,
+                       trainer.item_norm(model.to(device)), best[2], best[0], best[1], epoch, refit,
+                       time.perf_counter() - started, len(ex), history)
 
 
-@torch.no_grad()
-def evaluate_split(model: InterestEncoder, x: torch.Tensor, graph: tuple[torch.Tensor, torch.Tensor],
-                   users: np.ndarray, items: np.ndarray, seen: dict[int, set[int]],
-                   targets: dict[int, set[int]]) -> tuple[float, float]:
-    model.eval()
-    z = model(x, *graph).numpy()
-    who = [u for u in targets if u in set(users.tolist())]
-    if not who:
-        return 0.0, 0.0
-    scores = z[who] @ z[items].T
-    for row, u in enumerate(who):
-        for col in seen.get(u, ()):
-            scores[row, col] = -np.inf
-    return rank_metrics(scores, [targets[u] for u in who])
+def train_and_register(driver: Driver, settings: Settings, cfg: TrainConfig, *, prefix: str = "",
+                       activate: bool = True, reembed: bool = True, progress: bool = False) -> dict[str, Any]:
+    """Export the graph (or one id namespace), train, register a version and, if it is
+    activated, re-embed every item and user with it. Returns a summary for the CLI."""
+    from gnn.export import export
+    from gnn.refresh import refresh
+    from gnn.registry import register
+
+    data = export(driver, settings, prefix=prefix, progress=progress)
+    result = train(data, cfg, device=pick_device(settings.device), progress=progress)
+    version = time.strftime("v%Y%m%d-%H%M%S", time.gmtime())
+    newest = max((e.last_ms for edges in data.edges.values() for e in edges), default=None)
+    card = result.card(version, meta={"data_cutoff_ms": newest, "users": len(data.edges),
+                                      "prefix": prefix or None})
+    saved = register(settings, card, result.model, result.vocab, activate=activate)
+    out: dict[str, Any] = {"model": saved.tag, "active": activate, "weights": saved.weights, **result.metrics()}
+    if activate and reembed:
+        out["refresh"] = refresh(driver, settings, all_nodes=True, progress=progress).as_dict()
+    return out

@@ -150,8 +150,10 @@ class TextPass:
 
         return in_write_tx(self.driver, self.settings, "text pass: reviews", work)
 
-    def run(self, *, max_rounds: int | None = None, progress: Callable[[TextReport], None] | None = None) -> TextReport:
-        """Drain what is pending (items first, so queries find centroids), ``max_rounds`` batches each at most."""
+    def run(self, *, max_rounds: int | None = None, progress: Callable[[TextReport], None] | None = None,
+            reviews: bool = True) -> TextReport:
+        """Drain what is pending (items first, so queries find centroids), ``max_rounds`` batches each at most;
+        ``reviews=False`` leaves review texts pending (no review model is loaded)."""
         total = self.done = TextReport()
         rounds = 0
         while max_rounds is None or rounds < max_rounds:
@@ -160,9 +162,9 @@ class TextPass:
             if not step.items:  # centroids settle before queries are matched against them
                 step = self.queries()
                 total.add(step)
-            reviews = self.reviews()
-            total.add(reviews)
-            if not step and not reviews:
+            scored = self.reviews() if reviews else TextReport()
+            total.add(scored)
+            if not step and not scored:
                 break
             rounds += 1
             if progress:

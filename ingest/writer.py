@@ -4,24 +4,30 @@ Inside a single transaction the writer (1) asks the ledger which ids were alread
 applied, (2) applies the rest as pre-aggregated ``UNWIND`` rows, and (3) records their ids
 in the ledger. A crash or a retry rolls all three back together, so a replay after any
 failure applies each event exactly once.
+
+After the commit, an ``after_commit`` hook (the entry points pass the interest model's
+per-event user update, ``gnn.online``) is given the users whose events were applied. A
+failing hook never fails the batch: the users keep their dirty mark for the refresh.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from neo4j import Driver, ManagedTransaction
 from neo4j import exceptions as nx
 
-from ingest import delta
 from ingest.aggregate import aggregate
 from ingest.events import Event
 from ingest.text import interest_rows
 from interestgraph.errors import GraphError
 from interestgraph.graph import in_write_tx, run
 from interestgraph.settings import Settings
+
+log = logging.getLogger(__name__)
 
 # A concurrent writer applying the same new id makes our ledger insert fail; re-running
 # the batch then filters that id out. More attempts than this means something else is wrong.
@@ -32,20 +38,21 @@ _LEDGER_RACE_ATTEMPTS = 5
 class BatchResult:
     accepted: int
     duplicates: int
-    nudged: int = 0
+    embedded: int = 0
 
 
 class GraphWriter:
     """Writes validated events to Neo4j in batches.
 
-    With ``delta=True`` each committed batch also runs the delta path (``ingest.delta``)
-    on the events it actually applied.
+    ``after_commit`` receives the ids of the users whose events a batch applied, once it
+    has committed, and returns how many of them it re-embedded.
     """
 
-    def __init__(self, driver: Driver, settings: Settings, delta: bool = False) -> None:
+    def __init__(self, driver: Driver, settings: Settings,
+                 after_commit: Callable[[list[str]], int] | None = None) -> None:
         self._driver = driver
         self._settings = settings
-        self._delta = delta
+        self._after_commit = after_commit
 
     def write(self, events: Sequence[Event], now_ms: int | None = None,
               accepted: Mapping[str, int] | None = None) -> BatchResult:
@@ -76,8 +83,16 @@ class GraphWriter:
             except GraphError as e:
                 if not isinstance(e.__cause__, nx.ConstraintError) or attempt == _LEDGER_RACE_ATTEMPTS:
                     raise
-        nudged = delta.apply(self._driver, self._settings, fresh, accepted) if self._delta and fresh else 0
-        return BatchResult(len(fresh), len(events) - len(fresh), nudged)
+        return BatchResult(len(fresh), len(events) - len(fresh), self._embed(fresh))
+
+    def _embed(self, fresh: list[Event]) -> int:
+        if self._after_commit is None or not fresh:
+            return 0
+        try:
+            return self._after_commit(sorted({ev.user_id for ev in fresh}))
+        except Exception as e:  # noqa: BLE001 - the events are committed; the refresh backlog retries the users
+            log.warning("per-event embedding failed (%s: %s); the users stay dirty for the refresh", type(e).__name__, e)
+            return 0
 
     def _apply(self, tx: ManagedTransaction, events: list[Event], now_ms: int, accepted: Mapping[str, int]) -> None:
         rows = aggregate(events, self._settings.half_life_ms)

@@ -109,9 +109,19 @@ def _ingest_summary(p: dict[str, Any]) -> str:
             + (f"; rejected lines are in {p['dead_letter']}" if p.get("dead_letter") else ""))
 
 
-def cmd_ingest(args: argparse.Namespace, settings: Settings) -> None:
+def _writer(driver: Any, settings: Settings, embed: bool = True) -> Any:
+    """The ingest writer; with ``embed``, each commit re-embeds its users with the active model."""
     from ingest.writer import GraphWriter
 
+    if not embed:
+        return GraphWriter(driver, settings)
+    from gnn.online import UserUpdater
+    from gnn.refresh import RuntimeCache
+
+    return GraphWriter(driver, settings, after_commit=UserUpdater(driver, settings, RuntimeCache(settings)))
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> None:
     if args.follow:
         return _follow(args, settings)
     if not args.paths:
@@ -120,7 +130,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> None:
 
     paths = [Path(p) for p in args.paths]
     with _driver(settings) as driver:
-        report = sync(paths, GraphWriter(driver, settings), _dead_letter(args, settings), batch_size=args.batch_size,
+        report = sync(paths, _writer(driver, settings, not args.no_embed), _dead_letter(args, settings),
+                      batch_size=args.batch_size,
                       progress=None if not args.json else False)
         text = None if args.no_text else _text_pass(driver, settings, progress=not args.json)
     out = report.as_dict()
@@ -159,12 +170,11 @@ def _follow(args: argparse.Namespace, settings: Settings) -> None:
 
     from ingest.deadletter import DeadLetters
     from ingest.streams import StreamConsumer, StreamSpec
-    from ingest.writer import GraphWriter
 
     spec = StreamSpec.parse(args.follow)
     started = time.perf_counter()
     with _driver(settings) as driver, DeadLetters(_dead_letter(args, settings)) as dead:
-        consumer = StreamConsumer(spec, GraphWriter(driver, settings, delta=not args.no_delta), dead,
+        consumer = StreamConsumer(spec, _writer(driver, settings, not args.no_embed), dead,
                                   group=args.group, batch_size=args.batch_size, block_ms=args.block_ms)
         if not args.json:
             print(f"following {spec.stream} as {consumer.consumer} in group {args.group} (Ctrl-C to stop)",
@@ -199,12 +209,12 @@ def cmd_publish(args: argparse.Namespace, settings: Settings | None) -> None:
 def cmd_dataset(args: argparse.Namespace, settings: Settings) -> None:
     from ingest.datasets import movielens
     from ingest.pipeline import sync_records
-    from ingest.writer import GraphWriter
 
     started = time.perf_counter()
     records = movielens.events()
     with _driver(settings) as driver:
-        report = sync_records(movielens.NAME, records, GraphWriter(driver, settings), _dead_letter(args, settings),
+        report = sync_records(movielens.NAME, records, _writer(driver, settings, not args.no_embed),
+                              _dead_letter(args, settings),
                               batch_size=args.batch_size, progress=None if not args.json else False)
         load_seconds = time.perf_counter() - started
         text = None if args.no_text else _text_pass(driver, settings, progress=not args.json)
@@ -348,30 +358,17 @@ def _refresh_via_celery(all_nodes: bool, timeout: float) -> dict[str, Any]:
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> None:
-    from gnn.export import export_graph
-    from gnn.registry import ModelCard, register
-    from gnn.train import TrainConfig, train
+    from gnn.registry import STORED_EXTRA
+    from gnn.train import TrainConfig, train_and_register
 
-    show = not args.json
-    cfg = TrainConfig(arch=args.model, epochs=args.epochs, seed=args.seed, out=settings.embedding_dim)
+    cfg = TrainConfig(arch=args.model, max_epochs=args.epochs, seed=args.seed,
+                      dim=settings.embedding_dim - STORED_EXTRA)
     with _driver(settings) as driver:
-        graph = export_graph(driver, settings, prefix=args.prefix, progress=show)
-        result = train(graph, cfg, progress=show)
-        version = time.strftime("v%Y%m%d-%H%M%S", time.gmtime())
-        card = ModelCard(arch=cfg.arch, version=version, out_channels=cfg.out, hidden_channels=cfg.hidden,
-                         num_layers=cfg.layers, seed=cfg.seed,
-                         meta={"trained": True, "data_cutoff_ms": int(graph.first_ms.max()) if len(graph.first_ms)
-                               else None, "nodes": len(graph.keys), "relationships": len(graph.src),
-                               **result.metrics()})
-        saved = register(settings, card, result.model, activate=not args.no_activate)
-        out: dict[str, Any] = {"model": saved.tag, "active": not args.no_activate, "weights": saved.weights,
-                               **result.metrics()}
-        if not args.no_activate and not args.no_refresh:
-            from gnn.refresh import refresh
-
-            out["refresh"] = refresh(driver, settings, all_nodes=True, progress=show).as_dict()
-    _emit(args, out, lambda p: (f"trained {p['model']} in {p['seconds']}s: val Recall@20 {p['val_recall@20']}, "
-                                f"NDCG@20 {p['val_ndcg@20']} (best epoch {p['best_epoch']})"
+        out = train_and_register(driver, settings, cfg, prefix=args.prefix, activate=not args.no_activate,
+                                 reembed=not args.no_refresh, progress=not args.json)
+    _emit(args, out, lambda p: (f"trained {p['model']} in {p['seconds']}s on {p['examples']} next-item examples: "
+                                f"val Recall@20 {p['val_recall@20']}, NDCG@20 {p['val_ndcg@20']} "
+                                f"(best epoch {p['best_epoch']}{', refit on all' if p['refit'] else ''})"
                                 + (f"; re-embedded {p['refresh']['users']} users, {p['refresh']['items']} items"
                                    if "refresh" in p else "")))
 
@@ -380,11 +377,15 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> None:
     from gnn.evaluate import run
 
     with _driver(settings) as driver:
-        out = run(driver, settings, chunk=args.chunk, epochs=args.epochs, seed=args.seed, keep=args.keep,
-                  stream_limit=args.stream_limit, progress=not args.json)
-    _emit(args, out, lambda p: (f"{p['dataset']}: {p['past_events']} past events, {p['stream_events']} replayed "
-                                f"({p['cold_user_events']} from users unseen at the cut), {p['seconds']}s\n"
-                                + _table(p["methods"], ["method", "recall@20", "ndcg@20"])))
+        out = run(driver, settings, source=args.events or args.dataset, quantile=args.cut, epochs=args.epochs,
+                  seed=args.seed, keep=args.keep, stream_limit=args.stream_limit, check_every=args.check_every,
+                  progress=not args.json)
+    _emit(args, out, lambda p: (f"{p['dataset']}: {p['past_events']} past events, {p['stream_events']} replayed, "
+                                f"{p['scored_events']} scored ({p['cold_user_events']} from users unseen at the cut, "
+                                f"{p['cold_item_events']} on items unseen at the cut), {p['seconds']}s\n"
+                                + _table(p["methods"], ["method", "recall@20", "ndcg@20", "cold_items_recall@20"])
+                                + f"\nper-event update: {p['per_event_update']['users_per_s']} users/s; "
+                                  f"serve check: {p['serve_check']}"))
 
 
 def cmd_recommend(args: argparse.Namespace, settings: Settings) -> None:
@@ -577,7 +578,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--max-seconds", type=float, default=None, help="--follow: stop after this long")
     i.add_argument("--block-ms", type=_positive_int, default=200,
                    help="--follow: wait at most this long for new entries before writing a batch")
-    i.add_argument("--no-delta", action="store_true", help="--follow: skip the delta path")
+    i.add_argument("--no-embed", "--no-delta", dest="no_embed", action="store_true",
+                   help="do not re-embed the users after each batch (the refresh backlog will)")
     i.add_argument("--dead-letter", metavar="FILE", help="where rejected lines go "
                    "(default $INTERESTGRAPH_HOME/dead-letter.jsonl)")
     i.add_argument("--batch-size", type=_positive_int, default=10000)
@@ -597,6 +599,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--dead-letter", metavar="FILE")
     d.add_argument("--batch-size", type=_positive_int, default=10000)
     d.add_argument("--no-text", action="store_true", help="leave the titles to the nlp workers")
+    d.add_argument("--no-embed", action="store_true", help="do not re-embed the users after each batch")
     d.add_argument("--json", action="store_true")
     d.set_defaults(func=cmd_dataset)
 
@@ -676,7 +679,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a GIN or GCN on the graph, register it and re-embed")
     t.add_argument("--model", choices=["gin", "gcn"], default="gin")
-    t.add_argument("--epochs", type=_positive_int, default=80)
+    t.add_argument("--epochs", type=_positive_int, default=40, help="at most this many epochs (early stopping)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--prefix", default="", help="train on one id namespace only")
     t.add_argument("--no-activate", action="store_true", help="register without making it the active model")
@@ -684,12 +687,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--json", action="store_true")
     t.set_defaults(func=cmd_train)
 
-    ev = sub.add_parser("evaluate", help="replay a real data set as a live stream and compare every method")
+    ev = sub.add_parser("evaluate", help="replay real events as a live stream and compare every method")
     ev.add_argument("--dataset", choices=["movielens-100k"], default="movielens-100k")
-    ev.add_argument("--chunk", type=_positive_int, default=50, help="events between dynamic re-embeddings")
-    ev.add_argument("--epochs", type=_positive_int, default=80)
+    ev.add_argument("--events", metavar="PATH", help="any contract-v1 event file instead of --dataset")
+    ev.add_argument("--cut", type=float, default=0.8, help="the past is this time quantile of the events")
+    ev.add_argument("--epochs", type=_positive_int, default=40, help="at most this many epochs per model")
     ev.add_argument("--seed", type=int, default=0)
-    ev.add_argument("--keep", action="store_true", help="keep the evaluation namespaces afterwards")
+    ev.add_argument("--check-every", "--chunk", dest="check_every", type=_positive_int, default=500,
+                    help="events between the Neo4j train/serve checks")
+    ev.add_argument("--keep", action="store_true", help="keep the evaluation namespace afterwards")
     ev.add_argument("--stream-limit", type=_positive_int, default=None, help="replay only the first N events")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_evaluate)

@@ -1,24 +1,20 @@
-"""Per-process resources: one Neo4j driver and one loaded model per worker process.
+"""Per-process resources: one Neo4j driver and one loaded model runtime per worker process.
 
 A driver cannot be shared across processes, so it is opened in ``worker_process_init``
-(after the prefork) and closed at shutdown. The model is loaded on first use and swapped
-when the registry's active version changes.
+(after the prefork) and closed at shutdown. The model runtime (with its item and query
+vector caches) is loaded on first use and swapped when the registry's active version changes.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from celery.signals import worker_process_init, worker_process_shutdown
 from neo4j import Driver
 
-from gnn.refresh import Embedder
-from gnn.registry import active_card
+from gnn.refresh import RuntimeCache
 from interestgraph.graph import open_driver
 from interestgraph.settings import Settings
-
-log = logging.getLogger(__name__)
 
 _state: dict[str, Any] = {}
 
@@ -35,13 +31,10 @@ def driver() -> Driver:
     return _state["driver"]
 
 
-def embedder() -> Embedder:
-    card = active_card(settings())
-    current: Embedder | None = _state.get("embedder")
-    if current is None or current.card != card:
-        log.info("loading model %s", card.tag)
-        _state["embedder"] = current = Embedder(settings(), card)
-    return current
+def runtime() -> RuntimeCache:
+    if "runtime" not in _state:
+        _state["runtime"] = RuntimeCache(settings())
+    return _state["runtime"]
 
 
 @worker_process_init.connect

@@ -8,6 +8,7 @@ from typing import Any
 
 from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 
+from gnn.online import UserUpdater
 from gnn.refresh import refresh as refresh_nodes
 from ingest.pipeline import sync
 from ingest.writer import GraphWriter
@@ -26,11 +27,12 @@ RETRY = {
 @app.task(name="interestgraph.gnn.refresh", acks_late=True, **RETRY)
 def refresh(all_nodes: bool = False, max_batches: int | None = None, batch_size: int = 1024,
             users: list[str] | None = None, items: list[str] | None = None, debounce: bool = True) -> dict[str, Any]:
-    """Re-embed dirty users and items (all, or the named ones) with the active model.
+    """Re-embed dirty items and backlog users (all, or the named ones) with the active model.
 
-    Scheduled runs debounce (wait for bursts to pause); `interestgraph refresh` does not.
+    Scheduled runs debounce (users get a grace period for the ingest path, item bursts a
+    pause); `interestgraph refresh` does not.
     """
-    report = refresh_nodes(resources.driver(), resources.settings(), embedder=resources.embedder(),
+    report = refresh_nodes(resources.driver(), resources.settings(), runtime=resources.runtime(),
                            all_nodes=all_nodes, users=users or (), items=items or (), max_batches=max_batches,
                            batch_size=batch_size, debounce=debounce, similar=not debounce)
     return report.as_dict()
@@ -53,7 +55,9 @@ def drain_stream(url: str, max_seconds: float = 5.0, batch_size: int = 2000) -> 
 
     settings = resources.settings()
     with DeadLetters(settings.home / "dead-letter.jsonl") as dead:
-        consumer = StreamConsumer(StreamSpec.parse(url), GraphWriter(resources.driver(), settings, delta=True), dead,
+        writer = GraphWriter(resources.driver(), settings,
+                             after_commit=UserUpdater(resources.driver(), settings, resources.runtime()))
+        consumer = StreamConsumer(StreamSpec.parse(url), writer, dead,
                                   consumer=f"celery-{os.getpid()}", batch_size=batch_size, block_ms=200)
         return asdict(consumer.drain(max_seconds=max_seconds))
 

@@ -12,7 +12,7 @@ REMOVE q.text_lock
 WITH q, row
 WHERE q.text_pending = true
 CALL db.create.setNodeVectorProperty(q, 'embedding', row.vec)
-SET q.text_model = $model, q.text_at = datetime()
+SET q.text_model = $model, q.text_at = datetime(), q.content_seq = coalesce(q.content_seq, 0) + 1
 REMOVE q.text_pending
 WITH q, row, NOT EXISTS { (q)-[:MEANS]->() } AS first
 CALL (q) {

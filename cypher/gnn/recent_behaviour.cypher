@@ -1,0 +1,18 @@
+// Each user's newest behaviour edges, as the interest model reads them (gnn.behaviour).
+// Order: last_at, then target id, then type, newest first (a total order, so ties never
+// make the workers and the training code disagree). Only the user's own edges are read:
+// no item or category is expanded, so a popular item costs nothing here.
+// $ids: [string] (user ids), $k: int
+// Returns: id, seq (dirty_seq as read: a vector computed from these edges is written only if
+// it is still current), accepted_ms (the newest event acceptance the edges include),
+// edges: [[type, target id, first_ms, last_ms, count, sentiment, target content_seq]].
+UNWIND $ids AS id
+MATCH (u:User {id: id})
+CALL (u) {
+  MATCH (u)-[r:VIEWED|CLICKED|ADDED_TO_CART|PURCHASED|REVIEWED|SEARCHED]->(x)
+  WITH r, x ORDER BY r.last_at DESC, x.id DESC, type(r) DESC
+  LIMIT $k
+  RETURN collect([type(r), x.id, r.first_at.epochMillis, r.last_at.epochMillis, r.count, r.sentiment,
+                  coalesce(x.content_seq, 0)]) AS edges
+}
+RETURN id, coalesce(u.dirty_seq, 0) AS seq, u.accepted_ms AS accepted_ms, edges

@@ -1,0 +1,103 @@
+"""Per-event embedding: users recomputed by the model itself from their newest edges.
+
+After each ingest commit the touched users are read (their ``k`` newest edges, one
+statement), embedded with the runtime's cached item and query vectors, and written back
+(one statement), each only if no later commit touched the user meanwhile. The same code
+serves the refresh backlog (users a crash left dirty) and bulk re-embedding.
+
+A user whose update is lost (a crash between the commit and the write) keeps its dirty
+mark, and the scheduled refresh picks it up: nothing is lost, only delayed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from neo4j import Driver
+
+from gnn.behaviour import Edge
+from gnn.export import edge_of, item_record
+from gnn.runtime import ModelRuntime, QueryRecord
+from interestgraph.graph import read, write
+from interestgraph.settings import Settings
+
+
+@dataclass
+class UpdateReport:
+    users: int = 0
+    written: int = 0
+    items_loaded: int = 0
+    read_s: float = 0.0
+    compute_s: float = 0.0
+    write_s: float = 0.0
+
+    def add(self, other: UpdateReport) -> None:
+        for k, v in asdict(other).items():
+            setattr(self, k, getattr(self, k) + v)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+def load_items(driver: Driver, settings: Settings, runtime: ModelRuntime, ids: Sequence[str]) -> list[dict]:
+    """Read ``ids``' content, cache their vectors in ``runtime``; returns the rows read."""
+    if not ids:
+        return []
+    rows = [dict(r) for r in read(driver, settings, "gnn/item_content", ids=list(ids))]
+    runtime.remember_items([item_record(r) for r in rows])
+    return rows
+
+
+def load_queries(driver: Driver, settings: Settings, runtime: ModelRuntime, ids: Sequence[str]) -> None:
+    if not ids:
+        return
+    rows = read(driver, settings, "gnn/query_content", ids=list(ids))
+    runtime.remember_queries([QueryRecord(r["id"], int(r["seq"]), r["text"], r["text_model"]) for r in rows])
+
+
+class UserUpdater:
+    """Recompute and write back users' vectors; ``runtime`` is called for the current model."""
+
+    def __init__(self, driver: Driver, settings: Settings, runtime: Callable[[], ModelRuntime]) -> None:
+        self.driver = driver
+        self.settings = settings
+        self.runtime = runtime
+
+    def edges(self, rows: Sequence[Any]) -> list[list[Edge]]:
+        """Edges as read, after making sure every target's vector is cached and current."""
+        rt = self.runtime()
+        items, queries = [], []
+        for r in rows:
+            for e in r["edges"]:
+                (queries if e[0] == "SEARCHED" else items).append((e[1], int(e[6])))
+        load_items(self.driver, self.settings, rt, rt.items.stale(items))
+        load_queries(self.driver, self.settings, rt, rt.queries.stale(queries))
+        return [[edge_of(e) for e in r["edges"]] for r in rows]
+
+    def __call__(self, users: list[str]) -> int:
+        """The ingest writer's ``after_commit`` hook: how many users were re-embedded."""
+        return self.update(users).written
+
+    def update(self, users: Sequence[str], owner: str | None = None) -> UpdateReport:
+        """Embed ``users`` now; ``owner`` releases a refresh's leases on them."""
+        report = UpdateReport(users=len(users))
+        if not users:
+            return report
+        rt = self.runtime()
+        t0 = time.perf_counter()
+        rows = read(self.driver, self.settings, "gnn/recent_behaviour", ids=sorted(set(users)), k=rt.card.k)
+        before = len(rt.items)
+        edge_lists = self.edges(rows)
+        report.items_loaded = len(rt.items) - before
+        t1 = time.perf_counter()
+        stored = rt.stored_users(rt.user_vectors(edge_lists))
+        t2 = time.perf_counter()
+        out = [{"id": r["id"], "vec": vec.tolist(), "seq": r["seq"], "src_ms": r["accepted_ms"]}
+               for r, vec in zip(rows, stored, strict=True)]
+        result = write(self.driver, self.settings, "gnn/write_user_vectors", rows=out, model=rt.card.tag, owner=owner)
+        report.written = sum(1 for r in result if r["written"])
+        report.read_s, report.compute_s, report.write_s = t1 - t0, t2 - t1, time.perf_counter() - t2
+        return report

@@ -1,0 +1,181 @@
+"""SASRec (`Kang & McAuley, 2018 <https://arxiv.org/abs/1808.09781>`_): the sequence
+model the GIN must at least match. A baseline of the evaluation, built as a strong peer:
+
+- a causal transformer over the user's last 50 items: 2 blocks, 64-d, one head, learned
+  positions, dropout 0.2, the item embedding tied with the output layer;
+- full softmax next-item loss at every position (the cross-entropy form that makes SASRec
+  strong, Klenitskiy & Vasilev 2023), Adam at 0.002;
+- trained on overlapping windows of each user's item sequence (stride 10), so every
+  target is seen with up to 50 items of context;
+- epochs chosen on the same validation slice as the GIN, then refit on all the past for
+  that many epochs, exactly as the GIN is;
+- no user ids: a user's vector is recomputed after every event, like the GIN's.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from tqdm import tqdm
+
+
+@dataclass(frozen=True)
+class SASRecConfig:
+    dim: int = 64
+    blocks: int = 2
+    heads: int = 1
+    max_len: int = 50
+    dropout: float = 0.2
+    lr: float = 0.002
+    batch_size: int = 128
+    stride: int = 10
+    max_epochs: int = 60
+    patience: int = 3
+    seed: int = 0
+    max_seconds: float = 240.0
+    refit: bool = True
+
+
+class SASRec(nn.Module):
+    """Causal self-attention over item sequences; item ``n_items`` is the padding token."""
+
+    def __init__(self, n_items: int, cfg: SASRecConfig) -> None:
+        super().__init__()
+        self.n_items = n_items
+        self.max_len = cfg.max_len
+        self.items = nn.Embedding(n_items + 1, cfg.dim, padding_idx=n_items)
+        self.positions = nn.Embedding(cfg.max_len, cfg.dim)
+        self.dropout = nn.Dropout(cfg.dropout)
+        layer = nn.TransformerEncoderLayer(cfg.dim, cfg.heads, dim_feedforward=cfg.dim, dropout=cfg.dropout,
+                                           batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, cfg.blocks, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(cfg.dim)
+        nn.init.normal_(self.items.weight, std=0.1)
+        with torch.no_grad():
+            self.items.weight[n_items].zero_()
+
+    def forward(self, seq: Tensor) -> Tensor:
+        """``(B, T)`` right-aligned item rows -> ``(B, T, d)`` states."""
+        length = seq.shape[1]
+        x = self.items(seq) * math.sqrt(self.items.embedding_dim) + self.positions(
+            torch.arange(length, device=seq.device))[None]
+        causal = torch.triu(torch.ones(length, length, dtype=torch.bool, device=seq.device), 1)
+        x = self.encoder(self.dropout(x), mask=causal, src_key_padding_mask=seq == self.n_items)
+        return self.norm(torch.nan_to_num(x))
+
+    def scores(self, states: Tensor) -> Tensor:
+        return states @ self.items.weight[:self.n_items].T
+
+    @torch.no_grad()
+    def next_scores(self, histories: list[list[int]]) -> Tensor:
+        """Scores of every item as the next one after each history (its last ``max_len`` items)."""
+        self.eval()
+        seq = right_aligned(histories, self.max_len, self.n_items)
+        return self.scores(self(seq)[:, -1])
+
+
+def right_aligned(histories: list[list[int]], length: int, pad: int) -> Tensor:
+    out = torch.full((len(histories), length), pad, dtype=torch.long)
+    for r, h in enumerate(histories):
+        tail = h[-length:]
+        if tail:
+            out[r, length - len(tail):] = torch.tensor(tail, dtype=torch.long)
+    return out
+
+
+def windows(sequences: list[list[int]], length: int, stride: int) -> list[list[int]]:
+    """Overlapping windows of ``length + 1`` items (inputs and next-item targets)."""
+    out = []
+    for seq in sequences:
+        for end in range(len(seq), 1, -stride):
+            out.append(seq[max(0, end - length - 1):end])
+    return out
+
+
+def _fit(n_items: int, sequences: list[list[int]], cfg: SASRecConfig, epochs: int,
+         val: tuple[list[list[int]], list[int], list[list[int]]] | None, deadline: float,
+         progress: bool) -> tuple[SASRec, int, float, int]:
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    model = SASRec(n_items, cfg)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.98))
+    data = windows(sequences, cfg.max_len, cfg.stride)
+    best = (-1.0, 0, {k: v.clone() for k, v in model.state_dict().items()})
+    stale = epochs_run = 0
+    with tqdm(total=epochs, desc="train sasrec" if val else "refit sasrec", unit="epoch", disable=not progress,
+              file=sys.stderr) as bar:
+        for epoch in range(1, epochs + 1):
+            model.train()
+            epochs_run = epoch
+            perm = rng.permutation(len(data))
+            for start in range(0, len(perm), cfg.batch_size):
+                full = right_aligned([data[j] for j in perm[start:start + cfg.batch_size]], cfg.max_len + 1, n_items)
+                inputs, targets = full[:, :-1], full[:, 1:]
+                logits = model.scores(model(inputs))
+                keep = targets != n_items
+                loss = F.cross_entropy(logits[keep], targets[keep])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+            bar.update(1)
+            if val is None:
+                continue
+            recall = validate(model, *val)
+            bar.set_postfix(recall=f"{recall:.4f}")
+            if recall > best[0]:
+                best = (recall, epoch, {k: v.clone() for k, v in model.state_dict().items()})
+                stale = 0
+            else:
+                stale += 1
+            if stale >= cfg.patience or time.perf_counter() > deadline:
+                break
+    if val is not None:
+        model.load_state_dict(best[2])
+        return model.eval(), best[1], best[0], epochs_run
+    return model.eval(), epochs, float("nan"), epochs_run
+
+
+def validate(model: SASRec, histories: list[list[int]], targets: list[int], seen: list[list[int]],
+             k: int = 20) -> float:
+    hits = 0
+    for start in range(0, len(targets), 1024):
+        scores = model.next_scores(histories[start:start + 1024])
+        for r, s in enumerate(seen[start:start + 1024]):
+            scores[r, s] = float("-inf")
+        t = torch.tensor(targets[start:start + 1024])
+        rank = (scores > scores.gather(1, t[:, None])).sum(dim=1)
+        hits += int((rank < k).sum())
+    return hits / max(len(targets), 1)
+
+
+def train_sasrec(n_items: int, sequences: list[list[int]], times: list[list[int]], val_fraction: float,
+                 cfg: SASRecConfig, progress: bool = False) -> tuple[SASRec, dict[str, float]]:
+    """Train on users' item sequences (rows, first touches in time order, with their times)."""
+    started = time.perf_counter()
+    deadline = started + cfg.max_seconds
+    all_t = np.concatenate([np.asarray(t, np.int64) for t in times if t] or [np.zeros(1, np.int64)])
+    cut = np.quantile(all_t, 1 - val_fraction)
+    train_seqs, histories, targets = [], [], []
+    for seq, ts in zip(sequences, times, strict=True):
+        head = [i for i, t in zip(seq, ts, strict=True) if t < cut]
+        train_seqs.append(head)
+        for j in range(len(head), len(seq)):
+            histories.append(seq[:j])
+            targets.append(seq[j])
+    model, best_epoch, val_recall, epochs_run = _fit(n_items, train_seqs, cfg, cfg.max_epochs,
+                                                     (histories, targets, histories), deadline, progress)
+    refit = False
+    epoch_s = (time.perf_counter() - started) / max(epochs_run, 1)
+    # The same refit rule as the GIN's: all the past, the chosen epoch count, if time allows.
+    if cfg.refit and targets and epoch_s * best_epoch * 1.15 < deadline - time.perf_counter():
+        model, _, _, _ = _fit(n_items, sequences, cfg, best_epoch, None, deadline, progress)
+        refit = True
+    return model, {"val_recall@20": round(val_recall, 4), "best_epoch": best_epoch, "refit": refit,
+                   "seconds": round(time.perf_counter() - started, 1)}
