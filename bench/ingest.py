@@ -5,6 +5,10 @@ in separate id namespaces of the same local Neo4j, one after the other. Ours val
 deduplicates (the ledger) and pre-aggregates; the baseline applies the same upserts row
 by row. The totals of both namespaces are compared, so a faster path that did less work
 would show up as ``"equivalent": false``.
+
+Ours runs twice: with the per-event embedding (every batch's users re-embedded by the
+active model and written back, as production ingest does) and without it, so the cost of
+keeping vectors fresh at ingest is measured (``embed_throughput_ratio``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from neo4j import Driver
 from tqdm import tqdm
 
 from bench.synthetic import StreamShape, events
+from gnn.online import UserUpdater
+from gnn.refresh import RuntimeCache
 from ingest.pipeline import sync
 from ingest.sources import CSV_COLUMNS
 from ingest.writer import GraphWriter
@@ -62,13 +68,16 @@ def _same(a: dict[str, dict[str, float]], b: dict[str, dict[str, float]]) -> boo
                and math.isclose(a[t]["weight"], b[t]["weight"], rel_tol=1e-6, abs_tol=1e-6) for t in a)
 
 
-def _ours(driver: Driver, settings: Settings, shape: StreamShape, batch_size: int, progress: bool) -> dict[str, Any]:
+def _ours(driver: Driver, settings: Settings, shape: StreamShape, batch_size: int, progress: bool,
+          runtime: RuntimeCache | None = None) -> dict[str, Any]:
+    """Our ingest of ``shape``; with a ``runtime``, each batch's users are re-embedded after its commit."""
     import_dir = settings.home / "neo4j" / "import"
     path = import_dir / f"bench-{shape.prefix}.csv"
+    hook = UserUpdater(driver, settings, runtime) if runtime is not None else None
     try:
         write_csv(shape, path, progress)
-        report = sync([path], GraphWriter(driver, settings), import_dir / f"bench-{shape.prefix}.dead.jsonl",
-                      batch_size=batch_size, progress=progress)
+        report = sync([path], GraphWriter(driver, settings, after_commit=hook),
+                      import_dir / f"bench-{shape.prefix}.dead.jsonl", batch_size=batch_size, progress=progress)
     finally:
         path.unlink(missing_ok=True)
     return {"accepted": report.accepted, "rejected": report.rejected, "duplicates": report.duplicates,
@@ -96,21 +105,26 @@ def run(driver: Driver, settings: Settings, *, events_n: int = 100_000, users: i
     """Warm both paths up, then run each once on the same stream; returns the JSON result."""
     run_id = uuid.uuid4().hex[:6]
     (settings.home / "neo4j" / "import").mkdir(parents=True, exist_ok=True)
-    ours_prefix, base_prefix = f"bo{run_id}-", f"bl{run_id}-"
+    ours_prefix, base_prefix, plain_prefix = f"b{run_id}o-", f"b{run_id}l-", f"b{run_id}p-"
     warm = StreamShape(events=min(events_n, 20_000), users=users, items=items, seed=1)
     result: dict[str, Any] = {"events": events_n, "users": users, "items": items, "batch_size": batch_size,
                               "load_csv_batch": csv_batch, "warmup_events": warm.events}
-    prefixes = [f"bw{run_id}-", f"bx{run_id}-", ours_prefix, base_prefix]
+    prefixes = [f"b{run_id}w-", f"b{run_id}x-", f"b{run_id}y-", ours_prefix, plain_prefix, base_prefix]
+    runtime = RuntimeCache(settings)
     try:
-        # Both paths run once on a smaller stream first so neither pays for the JIT alone.
-        _ours(driver, settings, replace(warm, prefix=prefixes[0]), batch_size, False)
+        # Every path runs once on a smaller stream first so none pays for the JIT alone.
+        _ours(driver, settings, replace(warm, prefix=prefixes[0]), batch_size, False, runtime)
+        _ours(driver, settings, replace(warm, prefix=prefixes[2]), batch_size, False)
         if baseline:
             _load_csv(driver, settings, replace(warm, prefix=prefixes[1]), csv_batch, False)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         shape = StreamShape(events=events_n, users=users, items=items, prefix=ours_prefix)
-        result.update(_ours(driver, settings, shape, batch_size, progress))
+        result.update(_ours(driver, settings, shape, batch_size, progress, runtime))
         result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         result["rss_before_ingest_mb"] = round(rss_before / 1024, 1)
+        plain = _ours(driver, settings, replace(shape, prefix=plain_prefix), batch_size, progress)
+        result["without_embedding"] = plain
+        result["embed_throughput_ratio"] = round(result["events_per_s"] / plain["events_per_s"], 3)
         if baseline:
             base_s = _load_csv(driver, settings, replace(shape, prefix=base_prefix), csv_batch, progress)
             ours_t, base_t = totals(driver, settings, ours_prefix), totals(driver, settings, base_prefix)
@@ -121,7 +135,8 @@ def run(driver: Driver, settings: Settings, *, events_n: int = 100_000, users: i
                 "equivalent": _same(ours_t, base_t),
                 "totals": {"ours": ours_t, "load_csv": base_t},
             })
+        result["other_data"] = dict(read(driver, settings, "bench/other_data", prefix=f"b{run_id}")[0])
     finally:
-        for prefix in prefixes if not keep else prefixes[:2]:
+        for prefix in prefixes if not keep else prefixes[:3]:
             run_implicit(driver, settings, "bench/delete_namespace", prefix=prefix)
     return result

@@ -16,7 +16,7 @@ readers disagree.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 # Behaviour relationships the model reads, in feature-column order.
@@ -96,7 +96,7 @@ class Histories:
         self.edges: dict[str, dict[tuple[str, str], Edge]] = {}
 
     @classmethod
-    def of(cls, by_user: dict[str, Sequence[Edge]]) -> Histories:
+    def of(cls, by_user: Mapping[str, Sequence[Edge]]) -> Histories:
         out = cls()
         for user, edges in by_user.items():
             out.edges[user] = {(e.rel, e.target): e for e in edges}

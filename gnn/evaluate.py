@@ -358,7 +358,7 @@ def run(driver: Driver, settings: Settings, *, source: str | Path = movielens.NA
             seqs.append([sas_row[i] for _, i in order])
             times.append([t for t, _ in order])
         sasrec, sas_info = train_sasrec(len(sas_vocab), seqs, times, 0.1,
-                                        SASRecConfig(seed=seed, max_epochs=max(epochs, 1) + 20), progress=progress)
+                                        SASRecConfig(seed=seed, max_epochs=epochs), progress=progress)
         out["train"]["sasrec"] = sas_info
         say("[gds] project, FastRP, GraphSAGE on the same past")
         gds, out["gds"] = _gds(driver, settings, ns, seed)
@@ -375,9 +375,9 @@ def run(driver: Driver, settings: Settings, *, source: str | Path = movielens.NA
                       [(u, cat.column[e.target]) for u, user in enumerate(past_users) for e in data.edges[user]
                        if e.kind == ITEM])
         pop = RecentPopularity(n_items, window_ms=7 * DAY_MS)
-        for e in stream.past:
-            if e.item_id is not None:
-                pop.add(cat.column[ns + e.item_id], e.ts_ms)
+        for past_ev in stream.past:
+            if past_ev.item_id is not None:
+                pop.add(cat.column[ns + past_ev.item_id], past_ev.ts_ms)
         gds_items = {}
         for prop, vecs in gds.items():
             has = np.array([i in vecs for i in cat.ids])
@@ -391,6 +391,11 @@ def run(driver: Driver, settings: Settings, *, source: str | Path = movielens.NA
         update_s = 0.0
         updates = cold_users = scored = 0
         k = live["gin"].runtime.card.k
+        gin_rt = live["gin"].runtime
+
+        def expected(users: list[str]) -> np.ndarray:
+            return gin_rt.stored_users(gin_rt.user_vectors([histories.recent(u, k) for u in users]))
+
         say(f"replay {len(stream.live)} events; every {check_every}, the same through Neo4j")
         with tqdm(total=len(stream.live), desc="replay", unit="ev", disable=not progress, file=sys.stderr) as bar:
             for start in range(0, len(stream.live), check_every):
@@ -413,8 +418,9 @@ def run(driver: Driver, settings: Settings, *, source: str | Path = movielens.NA
                         scores["item_knn"].add(rank_of(knn.scores(all_cols), col, allowed), cold)
                         scores["item_knn_recent"].add(rank_of(knn.scores(recent_cols), col, allowed), cold)
                         gin = live["gin"]
-                        mean = gin.items[recent_cols].mean(dim=0).numpy() if recent_cols else np.zeros(gin.items.shape[1])
-                        scores["mean_recent"].add(rank_of(gin.scores(mean.astype(np.float32)), col, allowed), cold)
+                        mean = (gin.items[recent_cols].mean(dim=0).numpy() if recent_cols
+                                else np.zeros(gin.items.shape[1], np.float32))
+                        scores["mean_recent"].add(rank_of(gin.scores(mean), col, allowed), cold)
                         for prop, (vectors, has) in gds_items.items():
                             uv = gds[prop].get(user)
                             s = np.where(has, vectors @ uv, -np.inf) if uv is not None else None
@@ -435,9 +441,7 @@ def run(driver: Driver, settings: Settings, *, source: str | Path = movielens.NA
                             scores[f"{arch}_dynamic"].add(rank_of(g.scores(z), col, allowed), cold)
                     _apply(histories, ev, ns, pop, cat)
                     bar.update(1)
-                gin_rt = live["gin"].runtime
-                check.chunk(chunk, lambda users: gin_rt.stored_users(
-                    gin_rt.user_vectors([histories.recent(u, k) for u in users])))
+                check.chunk(chunk, expected)
         out.update({
             "scored_events": scored, "cold_user_events": cold_users,
             "cold_item_events": scores["popularity"].cold_n,

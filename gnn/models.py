@@ -128,7 +128,7 @@ class InterestModel(torch.nn.Module, ABC):
     """Shared base: the item tower, ``num_layers`` convs over each user's behaviour graph
     and a jumping-knowledge readout. Subclasses choose the conv in :meth:`init_conv`."""
 
-    def __init__(self, n_items: int, n_categories: int, text_dim: int, dim: int = 62, num_layers: int = 2,
+    def __init__(self, n_items: int, n_categories: int, text_dim: int, dim: int = 62, num_layers: int = 1,
                  k: int = 50, dropout: float = 0.2) -> None:
         super().__init__()
         if num_layers < 1:

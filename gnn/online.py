@@ -11,6 +11,8 @@ mark, and the scheduled refresh picks it up: nothing is lost, only delayed.
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -23,6 +25,8 @@ from gnn.export import edge_of, item_record
 from gnn.runtime import ModelRuntime, QueryRecord
 from interestgraph.graph import read, write
 from interestgraph.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -66,10 +70,10 @@ class UserUpdater:
         self.settings = settings
         self.runtime = runtime
 
-    def edges(self, rows: Sequence[Any]) -> list[list[Edge]]:
-        """Edges as read, after making sure every target's vector is cached and current."""
-        rt = self.runtime()
-        items, queries = [], []
+    def edges(self, rt: ModelRuntime, rows: Sequence[Any]) -> list[list[Edge]]:
+        """Edges as read, after making sure every target's vector is cached and current in ``rt``."""
+        items: list[tuple[str, int]] = []
+        queries: list[tuple[str, int]] = []
         for r in rows:
             for e in r["edges"]:
                 (queries if e[0] == "SEARCHED" else items).append((e[1], int(e[6])))
@@ -90,7 +94,7 @@ class UserUpdater:
         t0 = time.perf_counter()
         rows = read(self.driver, self.settings, "gnn/recent_behaviour", ids=sorted(set(users)), k=rt.card.k)
         before = len(rt.items)
-        edge_lists = self.edges(rows)
+        edge_lists = self.edges(rt, rows)
         report.items_loaded = len(rt.items) - before
         t1 = time.perf_counter()
         stored = rt.stored_users(rt.user_vectors(edge_lists))
@@ -101,3 +105,64 @@ class UserUpdater:
         report.written = sum(1 for r in result if r["written"])
         report.read_s, report.compute_s, report.write_s = t1 - t0, t2 - t1, time.perf_counter() - t2
         return report
+
+
+class UpdateBehind:
+    """The per-event update on its own thread, so ingest never waits for it.
+
+    Commits hand their users over (the writer's ``after_commit`` hook); the thread embeds
+    whatever has accumulated, the users of several commits at once when ingest is faster
+    than embedding (each user once, from its newest state). ``flush`` waits until every
+    user handed over so far is written. A failed update is logged and left to the refresh
+    backlog: the users keep their dirty mark.
+    """
+
+    def __init__(self, updater: UserUpdater, max_users: int = 8192) -> None:
+        self.updater = updater
+        self.max_users = max_users
+        self.report = UpdateReport()
+        self._pending: set[str] = set()
+        self._handed = self._done = 0
+        self._cond = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._loop, name="per-event-embedding", daemon=True)
+        self._thread.start()
+
+    def __call__(self, users: list[str]) -> int:
+        with self._cond:
+            self._pending.update(users)
+            self._handed += 1
+            self._cond.notify_all()
+        return len(users)
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._closed:
+                    self._cond.wait()
+                if not self._pending and self._closed:
+                    return
+                handed = self._handed
+                take = sorted(self._pending)[:self.max_users]
+                self._pending.difference_update(take)
+            try:
+                self.report.add(self.updater.update(take))
+            except Exception as e:  # noqa: BLE001 - the users stay dirty for the refresh backlog
+                log.warning("per-event embedding of %d users failed (%s: %s); the refresh backlog will retry",
+                            len(take), type(e).__name__, e)
+            with self._cond:
+                if not self._pending:
+                    self._done = handed
+                self._cond.notify_all()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until the users of every commit so far are embedded; False on timeout."""
+        with self._cond:
+            target = self._handed
+            return self._cond.wait_for(lambda: self._done >= target and not self._pending, timeout)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join()

@@ -31,7 +31,7 @@ class ModelCard:
     arch: str
     version: str
     dim: int
-    num_layers: int = 2
+    num_layers: int = 1
     k: int = 50
     n_items: int = 0
     n_categories: int = 0
@@ -118,6 +118,17 @@ def active_card(settings: Settings) -> ModelCard:
         raise ConfigError(f"active model {card.tag} makes {card.dim + STORED_EXTRA}-d stored vectors, "
                           f"the vector indexes are {settings.embedding_dim}-d")
     return card
+
+
+def registered(settings: Settings, tag: str) -> ModelCard:
+    """A registered version by its tag (``gin:v20261128-101500``), active or not."""
+    arch, _, version = tag.partition(":")
+    path = _root(settings) / f"{arch}-{version}.json"
+    if not version or not path.is_file():
+        known = sorted(p.stem.replace("-", ":", 1) for p in _root(settings).glob("*.json") if p.stem != "active"
+                       and not p.stem.endswith(".vocab"))
+        raise ConfigError(f"no registered model {tag!r}; expected one of: {', '.join(known) or '(none trained yet)'}")
+    return ModelCard(**json.loads(path.read_text()))
 
 
 def register(settings: Settings, card: ModelCard, model: InterestModel, vocab: Vocabulary,

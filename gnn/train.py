@@ -47,11 +47,11 @@ K = 20
 class TrainConfig:
     arch: str = "gin"
     dim: int = 62
-    layers: int = 2
+    layers: int = 1
     k: int = 50
     max_epochs: int = 40
-    batch_size: int = 256
-    lr: float = 0.002
+    batch_size: int = 512
+    lr: float = 0.005
     weight_decay: float = 0.0
     dropout: float = 0.2
     id_dropout: float = 0.1

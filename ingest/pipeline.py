@@ -135,6 +135,7 @@ def load(events: Callable[[DeadLetters], Iterable[Event]], writer: GraphWriter, 
                 fut.cancel()
             raise
         report.rejected = dead.count
+    writer.flush()  # the per-event embedding of the last batches, when it runs behind ingest
     report.seconds = time.perf_counter() - started
     report.dead_letter = str(dead_letter) if report.rejected else None
     return report

@@ -207,7 +207,7 @@ class StreamConsumer:
                 last_data = now
                 for name in ("entries", "accepted", "rejected", "duplicates", "redelivered"):
                     setattr(total, name, getattr(total, name) + getattr(got, name))
-            if max_seconds is not None and now - started >= max_seconds:
-                return total
-            if idle_exit_s is not None and not got.entries and now - last_data >= idle_exit_s:
+            if (max_seconds is not None and now - started >= max_seconds) or \
+                    (idle_exit_s is not None and not got.entries and now - last_data >= idle_exit_s):
+                self.writer.flush()
                 return total

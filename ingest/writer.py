@@ -85,13 +85,19 @@ class GraphWriter:
                     raise
         return BatchResult(len(fresh), len(events) - len(fresh), self._embed(fresh))
 
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait for an asynchronous ``after_commit`` hook (one with ``flush``) to catch up."""
+        flush = getattr(self._after_commit, "flush", None)
+        return True if flush is None else bool(flush(timeout))
+
     def _embed(self, fresh: list[Event]) -> int:
         if self._after_commit is None or not fresh:
             return 0
         try:
             return self._after_commit(sorted({ev.user_id for ev in fresh}))
         except Exception as e:  # noqa: BLE001 - the events are committed; the refresh backlog retries the users
-            log.warning("per-event embedding failed (%s: %s); the users stay dirty for the refresh", type(e).__name__, e)
+            log.warning("per-event embedding failed (%s: %s); the users stay dirty for the refresh",
+                        type(e).__name__, e)
             return 0
 
     def _apply(self, tx: ManagedTransaction, events: list[Event], now_ms: int, accepted: Mapping[str, int]) -> None:

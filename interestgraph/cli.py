@@ -115,10 +115,11 @@ def _writer(driver: Any, settings: Settings, embed: bool = True) -> Any:
 
     if not embed:
         return GraphWriter(driver, settings)
-    from gnn.online import UserUpdater
+    from gnn.online import UpdateBehind, UserUpdater
     from gnn.refresh import RuntimeCache
 
-    return GraphWriter(driver, settings, after_commit=UserUpdater(driver, settings, RuntimeCache(settings)))
+    return GraphWriter(driver, settings,
+                       after_commit=UpdateBehind(UserUpdater(driver, settings, RuntimeCache(settings))))
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> None:

@@ -9,7 +9,9 @@ from typing import Any
 from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 
 from gnn.online import UserUpdater
+from gnn.refresh import RuntimeCache
 from gnn.refresh import refresh as refresh_nodes
+from gnn.registry import registered
 from ingest.pipeline import sync
 from ingest.writer import GraphWriter
 from interestgraph.errors import TransientGraphError
@@ -26,13 +28,17 @@ RETRY = {
 
 @app.task(name="interestgraph.gnn.refresh", acks_late=True, **RETRY)
 def refresh(all_nodes: bool = False, max_batches: int | None = None, batch_size: int = 1024,
-            users: list[str] | None = None, items: list[str] | None = None, debounce: bool = True) -> dict[str, Any]:
+            users: list[str] | None = None, items: list[str] | None = None, debounce: bool = True,
+            model: str | None = None) -> dict[str, Any]:
     """Re-embed dirty items and backlog users (all, or the named ones) with the active model.
 
     Scheduled runs debounce (users get a grace period for the ingest path, item bursts a
-    pause); `interestgraph refresh` does not.
+    pause); `interestgraph refresh` does not. ``model`` (a registered tag) embeds with that
+    version instead of the active one, e.g. to backfill a candidate before activating it.
     """
-    report = refresh_nodes(resources.driver(), resources.settings(), runtime=resources.runtime(),
+    runtime = resources.runtime() if model is None else RuntimeCache(resources.settings(),
+                                                                     registered(resources.settings(), model))
+    report = refresh_nodes(resources.driver(), resources.settings(), runtime=runtime,
                            all_nodes=all_nodes, users=users or (), items=items or (), max_batches=max_batches,
                            batch_size=batch_size, debounce=debounce, similar=not debounce)
     return report.as_dict()

@@ -1,16 +1,16 @@
-// Recommendations for a user (the same vector-index answer as `interestgraph recommend`) with
-// the paths that support each one: the user's interest in the item's categories, similar
-// shoppers who acted on it, and the user's own earlier behaviour on it.
+// Recommendations for a user (the same vector-index answer as `interestgraph recommend`: new
+// items only) with the paths that support each one: the user's interest in the item's
+// categories and similar shoppers who acted on it.
 // Needs: embedding
 // $user_id: string                 the shopper
 // $k: int = 10                     how many items
 // Returns: item_id, title, score, reasons, paths.
 MATCH (u:User {id: $user_id})
 WHERE u.embedding IS NOT NULL
-CALL db.index.vector.queryNodes('item_embedding', $k + COUNT { (u)-[:PURCHASED]->() }, u.embedding)
-  YIELD node AS item, score
+WITH u, COUNT { (u)-[:VIEWED|CLICKED|ADDED_TO_CART|PURCHASED|REVIEWED]->() } AS seen
+CALL db.index.vector.queryNodes('item_embedding', $k + seen, u.embedding) YIELD node AS item, score
 WITH u, item, score
-WHERE NOT (u)-[:PURCHASED]->(item)
+WHERE NOT EXISTS { (u)-[:VIEWED|CLICKED|ADDED_TO_CART|PURCHASED|REVIEWED]->(item) }
 WITH u, item, score ORDER BY score DESC, item.id LIMIT $k
 CALL (u, item) {
   OPTIONAL MATCH p = (u)-[r:INTERESTED_IN]->(c:Category)<-[:IN_CATEGORY]-(item)
@@ -24,10 +24,6 @@ CALL (u, item) {
   RETURN collect(p)[..3] AS peer_paths,
          collect('similar shopper ' + v.id + ' ' + toLower(type(b)) + ' it')[..3] AS peer_reasons
 }
-CALL (u, item) {
-  OPTIONAL MATCH p = (u)-[b:VIEWED|CLICKED|ADDED_TO_CART|REVIEWED]->(item)
-  RETURN collect(p) AS own_paths, collect('you ' + toLower(type(b)) + ' it') AS own_reasons
-}
 RETURN item.id AS item_id, item.title AS title, score,
-       category_reasons + peer_reasons + own_reasons AS reasons, category_paths + peer_paths + own_paths AS paths
+       category_reasons + peer_reasons AS reasons, category_paths + peer_paths AS paths
 ORDER BY score DESC, item_id

@@ -1,12 +1,14 @@
-// Items nearest to a user's embedding, excluding what the user already purchased.
+// Items ranked for a user by the interest model's score z·h + b (cosine on the stored
+// vectors ranks exactly by it), excluding every item the user already has behaviour on:
+// the model predicts the next new item.
 // $user_id: string, $k: int
-// Returns: item_id, title, score (cosine similarity mapped to [0, 1] by the index).
+// Returns: item_id, title, score (the index's cosine similarity mapped to [0, 1]).
 MATCH (u:User {id: $user_id})
 WHERE u.embedding IS NOT NULL
-CALL db.index.vector.queryNodes('item_embedding', $k + COUNT { (u)-[:PURCHASED]->() }, u.embedding)
-  YIELD node AS item, score
+WITH u, COUNT { (u)-[:VIEWED|CLICKED|ADDED_TO_CART|PURCHASED|REVIEWED]->() } AS seen
+CALL db.index.vector.queryNodes('item_embedding', $k + seen, u.embedding) YIELD node AS item, score
 WITH u, item, score
-WHERE NOT (u)-[:PURCHASED]->(item)
+WHERE NOT EXISTS { (u)-[:VIEWED|CLICKED|ADDED_TO_CART|PURCHASED|REVIEWED]->(item) }
 RETURN item.id AS item_id, item.title AS title, score
 ORDER BY score DESC, item_id
 LIMIT $k

@@ -6,6 +6,7 @@ import sys
 import numpy as np
 
 from gnn.refresh import refresh
+from gnn.registry import active_card
 from ingest.pipeline import sync
 from ingest.writer import GraphWriter
 from interestgraph.serve import recommend
@@ -45,7 +46,7 @@ def test_celery_worker_writes_embeddings(driver, settings, prefix, events_file, 
     assert len(rows) == 3 + 8
     for r in rows:
         assert r["dim"] == settings.embedding_dim
-        assert r["model"] == "gin:init-s0" and r["stamped"] and r["clean"]
+        assert r["model"] == active_card(settings).tag and r["stamped"] and r["clean"]
 
 
 def test_dirty_refresh_clears_the_marks(driver, settings, prefix, events_file, tmp_path):
@@ -56,24 +57,24 @@ def test_dirty_refresh_clears_the_marks(driver, settings, prefix, events_file, t
     assert len(rows) == 11 and all(r["clean"] and r["dim"] == settings.embedding_dim for r in rows)
 
 
-def test_recommend_excludes_purchases(driver, settings, prefix, events_file, tmp_path):
+def test_recommend_excludes_what_the_user_has(driver, settings, prefix, events_file, tmp_path):
     sync([events_file(shop(prefix))], GraphWriter(driver, settings), tmp_path / "d.jsonl", progress=False)
     user = f"{prefix}u0"
-    purchased = {r["id"] for r in driver.execute_query(
-        "MATCH (:User {id: $u})-[:PURCHASED]->(i) RETURN i.id AS id", u=user).records}
-    assert purchased == {f"{prefix}i0"}
-    # Hand-set vectors make the purchased item the user's exact match and i2 the runner-up,
-    # so whatever else the database holds, only the purchase filter can keep i0 out.
-    rng = np.random.default_rng(0)
+    has = {r["id"] for r in driver.execute_query(
+        "MATCH (:User {id: $u})-[]->(i:Item) RETURN i.id AS id", u=user).records}
+    assert has == {f"{prefix}i0", f"{prefix}i2", f"{prefix}i4", f"{prefix}i6"}
+    # Hand-set vectors make the purchased i0 and the viewed i2 the user's exact matches and i1
+    # the runner-up, so whatever else the database holds, only the filter can keep i0, i2 out.
+    rng = np.random.default_rng()
     base = rng.normal(size=settings.embedding_dim)
     near = base + 0.05 * rng.normal(size=settings.embedding_dim)
     set_vec = ("MATCH (n {id: $id}) WHERE n:User OR n:Item "
                "CALL db.create.setNodeVectorProperty(n, 'embedding', $v)")
-    for node_id, vec in ((user, base), (f"{prefix}i0", base), (f"{prefix}i2", near)):
+    for node_id, vec in ((user, base), (f"{prefix}i0", base), (f"{prefix}i2", base), (f"{prefix}i1", near)):
         driver.execute_query(set_vec, id=node_id, v=[float(x) for x in vec / np.linalg.norm(vec)])
     recs = recommend(driver, settings, user, k=5)
     ids = [r["item_id"] for r in recs]
-    assert ids[0] == f"{prefix}i2" and f"{prefix}i0" not in ids
+    assert ids[0] == f"{prefix}i1" and not has & set(ids)
     assert [r["score"] for r in recs] == sorted((r["score"] for r in recs), reverse=True)
 
 
