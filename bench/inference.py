@@ -47,7 +47,7 @@ def run(driver: Driver, settings: Settings, *, users: int = 20_000, items: int =
                          similar=False, progress=progress)
         wall = time.perf_counter() - started
         t = time.perf_counter()
-        similar_users = refresh_similar_pending(driver, settings, limit=len(ids["users"]))
+        similar_users = refresh_similar_pending(driver, settings, limit=len(ids["users"]), min_age_ms=0)
         similar_s = time.perf_counter() - t
         others = other_data(driver, settings, prefix)
     finally:

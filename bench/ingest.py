@@ -27,7 +27,7 @@ from neo4j import Driver
 from tqdm import tqdm
 
 from bench.synthetic import StreamShape, events
-from gnn.online import UserUpdater
+from gnn.online import UpdateBehind, UserUpdater
 from gnn.refresh import RuntimeCache
 from ingest.pipeline import sync
 from ingest.sources import CSV_COLUMNS
@@ -73,13 +73,16 @@ def _ours(driver: Driver, settings: Settings, shape: StreamShape, batch_size: in
     """Our ingest of ``shape``; with a ``runtime``, each batch's users are re-embedded after its commit."""
     import_dir = settings.home / "neo4j" / "import"
     path = import_dir / f"bench-{shape.prefix}.csv"
-    hook = UserUpdater(driver, settings, runtime) if runtime is not None else None
+    # The production hook: the update runs on its own thread, as `interestgraph ingest` runs it.
+    hook = UpdateBehind(UserUpdater(driver, settings, runtime)) if runtime is not None else None
     try:
         write_csv(shape, path, progress)
         report = sync([path], GraphWriter(driver, settings, after_commit=hook),
                       import_dir / f"bench-{shape.prefix}.dead.jsonl", batch_size=batch_size, progress=progress)
     finally:
         path.unlink(missing_ok=True)
+        if hook is not None:
+            hook.close()
     return {"accepted": report.accepted, "rejected": report.rejected, "duplicates": report.duplicates,
             "seconds": round(report.seconds, 2), "events_per_s": round(shape.events / report.seconds, 1)}
 

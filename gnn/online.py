@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 class UpdateReport:
     users: int = 0
     written: int = 0
+    current: int = 0  # written and including every event committed so far
     items_loaded: int = 0
     read_s: float = 0.0
     compute_s: float = 0.0
@@ -86,12 +87,13 @@ class UserUpdater:
         return self.update(users).written
 
     def update(self, users: Sequence[str], owner: str | None = None) -> UpdateReport:
-        """Embed ``users`` now; ``owner`` releases a refresh's leases on them."""
+        """Embed ``users`` now; ``owner`` then releases a refresh's leases on them."""
         report = UpdateReport(users=len(users))
         if not users:
             return report
         rt = self.runtime()
         t0 = time.perf_counter()
+        read_ms = int(time.time() * 1000)
         rows = read(self.driver, self.settings, "gnn/recent_behaviour", ids=sorted(set(users)), k=rt.card.k)
         before = len(rt.items)
         edge_lists = self.edges(rt, rows)
@@ -99,10 +101,13 @@ class UserUpdater:
         t1 = time.perf_counter()
         stored = rt.stored_users(rt.user_vectors(edge_lists))
         t2 = time.perf_counter()
-        out = [{"id": r["id"], "vec": vec.tolist(), "seq": r["seq"], "src_ms": r["accepted_ms"]}
+        out = [{"id": r["id"], "vec": vec.tolist(), "seq": r["seq"], "src_ms": r["accepted_ms"], "read_ms": read_ms}
                for r, vec in zip(rows, stored, strict=True)]
-        result = write(self.driver, self.settings, "gnn/write_user_vectors", rows=out, model=rt.card.tag, owner=owner)
-        report.written = sum(1 for r in result if r["written"])
+        written = write(self.driver, self.settings, "gnn/write_user_vectors", rows=out, model=rt.card.tag)
+        report.written = len(written)
+        report.current = sum(1 for r in written if r["current"])
+        if owner is not None:
+            write(self.driver, self.settings, "gnn/release_leases", owner=owner, users=list(users), items=[])
         report.read_s, report.compute_s, report.write_s = t1 - t0, t2 - t1, time.perf_counter() - t2
         return report
 
@@ -146,7 +151,10 @@ class UpdateBehind:
                 take = sorted(self._pending)[:self.max_users]
                 self._pending.difference_update(take)
             try:
-                self.report.add(self.updater.update(take))
+                done = self.updater.update(take)
+                self.report.add(done)
+                log.info("per-event embedding: %d users (%d written, %d current) read %.3fs compute %.3fs write %.3fs",
+                         done.users, done.written, done.current, done.read_s, done.compute_s, done.write_s)
             except Exception as e:  # noqa: BLE001 - the users stay dirty for the refresh backlog
                 log.warning("per-event embedding of %d users failed (%s: %s); the refresh backlog will retry",
                             len(take), type(e).__name__, e)

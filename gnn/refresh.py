@@ -20,7 +20,9 @@ import socket
 import sys
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -39,6 +41,7 @@ QUIET_MS = 200  # items: wait for a burst of catalogue updates to pause this lon
 MAX_WAIT_MS = 1_500  # ...but never keep a dirty item waiting longer than this
 USER_GRACE_MS = 3_000  # users: the ingest path's turn before the backlog takes them
 SIMILAR_K = 10
+SIMILAR_MIN_AGE_MS = 60_000  # a user's neighbours are recomputed at most this often
 
 
 @dataclass
@@ -114,8 +117,9 @@ def embed_items(driver: Driver, settings: Settings, runtime: ModelRuntime, ids: 
     stored = runtime.stored_items(h, b)
     t2 = time.perf_counter()
     out = [{"id": r["id"], "vec": v.tolist(), "seq": r["dirty_seq"]} for r, v in zip(rows, stored, strict=True)]
-    result = write(driver, settings, "gnn/write_item_vectors", rows=out, model=runtime.card.tag, owner=owner)
-    report.written = sum(1 for r in result if r["written"])
+    report.written = len(write(driver, settings, "gnn/write_item_vectors", rows=out, model=runtime.card.tag))
+    if owner is not None:
+        release(driver, settings, owner, [], ids)
     report.items_loaded = len(rows)
     report.read_s, report.compute_s, report.write_s = t1 - t0, t2 - t1, time.perf_counter() - t2
     return report
@@ -126,13 +130,16 @@ def refresh_similar(driver: Driver, settings: Settings, user_ids: list[str], k: 
         write(driver, settings, "gnn/refresh_similar_users", ids=user_ids, k=k)
 
 
-def refresh_similar_pending(driver: Driver, settings: Settings, limit: int = 2_000, batch: int = 500) -> int:
+def refresh_similar_pending(driver: Driver, settings: Settings, limit: int = 2_000, batch: int = 100,
+                            min_age_ms: int = SIMILAR_MIN_AGE_MS) -> int:
     """Bring SIMILAR_TO up to date for users re-embedded since it was computed.
 
     Kept off the embedding hot path (it costs more than the embedding itself: one vector
-    search per user), so vectors stay fresh and similarity follows a few seconds later.
+    search per user), at most every ``min_age_ms`` per user, in small transactions so the
+    locks it takes on users never hold up ingest for long.
     """
-    ids = [r["id"] for r in read(driver, settings, "gnn/pending_similar_users", limit=limit)]
+    ids = [r["id"] for r in read(driver, settings, "gnn/pending_similar_users", limit=limit,
+                                 now_ms=int(time.time() * 1000), min_age_ms=min_age_ms)]
     for start in range(0, len(ids), batch):
         refresh_similar(driver, settings, ids[start:start + batch])
     return len(ids)
@@ -141,11 +148,13 @@ def refresh_similar_pending(driver: Driver, settings: Settings, limit: int = 2_0
 def refresh(driver: Driver, settings: Settings, *, runtime: RuntimeCache | None = None, all_nodes: bool = False,
             users: Sequence[str] = (), items: Sequence[str] = (), batch_size: int = 1024,
             max_batches: int | None = None, lease_ms: int = DEFAULT_LEASE_MS, owner: str | None = None,
-            debounce: bool = False, similar: bool = True, progress: bool = False) -> RefreshReport:
+            debounce: bool = False, similar: bool = True, progress: bool = False, parallel: int = 2) -> RefreshReport:
     """Re-embed dirty items and backlog users until none is left; with ``all_nodes``, every
     one of them; with ``users``/``items``, exactly those (dirty or not). ``debounce`` (what
     the scheduled refresh uses) leaves users to the ingest path for a grace period and
-    waits for bursts of item changes to pause; ``similar`` brings SIMILAR_TO up to date."""
+    waits for bursts of item changes to pause; ``similar`` brings SIMILAR_TO up to date.
+    ``parallel`` batches are in flight at once: Neo4j runs each statement on one core, so
+    one batch's read overlaps another's write."""
     if batch_size <= 0:
         raise ConfigError(f"batch_size must be > 0, got {batch_size}")
     started = time.perf_counter()
@@ -170,26 +179,37 @@ def refresh(driver: Driver, settings: Settings, *, runtime: RuntimeCache | None 
                 return
             yield got_u, got_i, owner
 
-    with tqdm(desc="refresh", unit="node", disable=not progress, file=sys.stderr) as bar:
+    def one(batch_users: list[str], batch_items: list[str], lease: str | None) -> tuple[UpdateReport, UpdateReport]:
+        try:
+            # Items first: users read their (possibly new) vectors from the same cache.
+            return embed_items(driver, settings, runtime(), batch_items, lease), updater.update(batch_users, lease)
+        except BaseException:
+            if lease is not None:
+                release(driver, settings, lease, batch_users, batch_items)
+            raise
+
+    def settle(job: Future[tuple[UpdateReport, UpdateReport]], n_users: int, n_items: int) -> None:
+        done_items, done_users = job.result()
+        report.add(done_items)
+        report.add(done_users)
+        report.still_dirty += (n_users - done_users.current) + (n_items - done_items.written)
+        report.users += n_users
+        report.items += n_items
+        bar.update(n_users + n_items)
+
+    in_flight: deque[tuple[Future[tuple[UpdateReport, UpdateReport]], int, int]] = deque()
+    with tqdm(desc="refresh", unit="node", disable=not progress, file=sys.stderr) as bar, \
+            ThreadPoolExecutor(max_workers=max(parallel, 1), thread_name_prefix="refresh") as pool:
         for batch_users, batch_items, lease in batches():
-            try:
-                # Items first: users read their (possibly new) vectors from the same cache.
-                done_items = embed_items(driver, settings, runtime(), batch_items, lease)
-                done_users = updater.update(batch_users, lease)
-            except BaseException:
-                if lease is not None:
-                    release(driver, settings, lease, batch_users, batch_items)
-                raise
-            report.add(done_items)
-            report.add(done_users)
-            report.still_dirty += (len(batch_users) - done_users.written) + (len(batch_items) - done_items.written)
-            report.users += len(batch_users)
-            report.items += len(batch_items)
             report.batches += 1
-            bar.update(len(batch_users) + len(batch_items))
+            in_flight.append((pool.submit(one, batch_users, batch_items, lease), len(batch_users), len(batch_items)))
+            while len(in_flight) >= max(parallel, 1):
+                settle(*in_flight.popleft())
+        while in_flight:
+            settle(*in_flight.popleft())
     if similar:
         t = time.perf_counter()
-        report.similar_users = refresh_similar_pending(driver, settings, limit=max(report.users, 1))
+        report.similar_users = refresh_similar_pending(driver, settings, limit=max(report.users, 1), min_age_ms=0)
         report.similar_s = time.perf_counter() - t
     report.seconds = round(time.perf_counter() - started, 3)
     report.read_s, report.compute_s, report.write_s, report.similar_s = (

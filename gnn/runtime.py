@@ -17,6 +17,7 @@ columns so that cosine search ranks exactly by the model's score ``z·h + b``: i
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -123,6 +124,9 @@ class ModelRuntime:
         self.category_index = {c: n for n, c in enumerate(vocab.categories)}
         self.items = VectorTable(card.dim, self.device)
         self.queries = VectorTable(card.dim, self.device)
+        # Several threads may embed at once (refresh batches in parallel): the caches change
+        # under this lock and are read under it.
+        self.lock = threading.RLock()
 
     @classmethod
     def from_card(cls, card: ModelCard, device_choice: str = "auto") -> ModelRuntime:
@@ -145,7 +149,8 @@ class ModelRuntime:
 
     def remember_items(self, records: Sequence[ItemRecord]) -> tuple[Tensor, Tensor]:
         h, b = self.item_vectors(records)
-        self.items.put([r.id for r in records], [r.content_seq for r in records], h, b)
+        with self.lock:
+            self.items.put([r.id for r in records], [r.content_seq for r in records], h, b)
         return h, b
 
     @torch.inference_mode()
@@ -159,7 +164,8 @@ class ModelRuntime:
             if r.text is not None and dim and len(r.text) == dim and same_model:
                 text[n] = r.text
         vectors = self.model.query_vectors(torch.from_numpy(text).to(self.device))
-        self.queries.put([r.id for r in records], [r.content_seq for r in records], vectors)
+        with self.lock:
+            self.queries.put([r.id for r in records], [r.content_seq for r in records], vectors)
 
     # --- users -------------------------------------------------------------------------
 
@@ -168,8 +174,9 @@ class ModelRuntime:
         """``z_u`` for each user's newest edges (every target must be remembered), on the CPU."""
         if not edge_lists:
             return torch.zeros(0, self.card.dim)
-        recent = pack(edge_lists, self.card.k, self.items.row, self.queries.row).to(self.device)
-        return self.model(self.items.table, self.queries.table, recent).float().cpu()
+        with self.lock:
+            recent = pack(edge_lists, self.card.k, self.items.row, self.queries.row).to(self.device)
+            return self.model(self.items.table, self.queries.table, recent).float().cpu()
 
     # --- stored form ---------------------------------------------------------------------
 

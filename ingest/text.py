@@ -19,23 +19,29 @@ workers racing change nothing twice.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from neo4j import Driver, ManagedTransaction
+from neo4j import Driver, Transaction
 
 from ingest.events import TYPE_WEIGHT, EventType
+from interestgraph.errors import ConfigError
 from interestgraph.graph import in_write_tx, read, run, write
 from interestgraph.settings import Settings
 from textenc.sentiment import cjk_share
+
+log = logging.getLogger(__name__)
 
 BATCH = 256
 INTENT_K = 3
 # Cosine 0.3 (index scores map cosine to (1 + cos) / 2): below it MiniLM pairs are unrelated.
 INTENT_MIN_SCORE = 0.65
 CENTROID_SAMPLE = 500
+CENTROID_MIN_AGE_MS = 60_000
 # How much the text moves a review's sentiment next to its star rating.
 TEXT_SHARE = 0.5
 # Below this share of Chinese characters the review model cannot read the text; the rating stands.
@@ -78,6 +84,7 @@ class TextPass:
         self.settings = settings
         self.batch = batch
         self.done = TextReport()  # what this pass wrote so far, also when a later step fails
+        self.review_model_missing: str | None = None
 
     def _encoder(self) -> Any:
         from textenc.loaders import text_encoder
@@ -99,7 +106,8 @@ class TextPass:
         cats = [r["category"] for r in write(self.driver, self.settings, "ingest/write_item_texts",
                                              rows=rows, model=enc.model_id)]
         if cats:
-            write(self.driver, self.settings, "ingest/refresh_category_centroids", ids=cats, sample=CENTROID_SAMPLE)
+            write(self.driver, self.settings, "ingest/refresh_category_centroids", ids=cats, sample=CENTROID_SAMPLE,
+                  now_ms=int(time.time() * 1000), min_age_ms=CENTROID_MIN_AGE_MS)
         return TextReport(items=len(rows), categories=len(cats))
 
     def queries(self) -> TextReport:
@@ -111,7 +119,7 @@ class TextPass:
         rows = [{"id": r["id"], "vec": v.tolist()} for r, v in zip(pending, vecs, strict=True)]
         h = self.settings.half_life_ms
 
-        def work(tx: ManagedTransaction) -> TextReport:
+        def work(tx: Transaction) -> TextReport:
             done = run(tx, "ingest/write_query_texts", rows=rows, model=enc.model_id, k=INTENT_K,
                        min_score=INTENT_MIN_SCORE)
             meant = [r["id"] for r in done if r["categories"] and r["first"]]
@@ -138,7 +146,7 @@ class TextPass:
         amount = TYPE_WEIGHT[EventType.REVIEW]
         h = self.settings.half_life_ms
 
-        def work(tx: ManagedTransaction) -> TextReport:
+        def work(tx: Transaction) -> TextReport:
             done = run(tx, "ingest/write_review_sentiments", rows=rows, model=model.model_id)
             # The interest moved by amount * old at the review's time; move it by the difference.
             fixes = interest_rows([{"user": r["user"], "item": r["item"], "count": 0, "first_ms": r["at_ms"],
@@ -149,6 +157,18 @@ class TextPass:
             return TextReport(reviews=len(done))
 
         return in_write_tx(self.driver, self.settings, "text pass: reviews", work)
+
+    def _reviews_if_possible(self) -> TextReport:
+        if self.review_model_missing:
+            return TextReport()
+        try:
+            return self.reviews()
+        except ConfigError as e:
+            # Without the review model, titles and queries still go on; reviews wait for it.
+            if not self.review_model_missing:
+                log.warning("review texts stay pending: %s", e)
+            self.review_model_missing = str(e)
+            return TextReport()
 
     def run(self, *, max_rounds: int | None = None, progress: Callable[[TextReport], None] | None = None,
             reviews: bool = True) -> TextReport:
@@ -162,7 +182,7 @@ class TextPass:
             if not step.items:  # centroids settle before queries are matched against them
                 step = self.queries()
                 total.add(step)
-            scored = self.reviews() if reviews else TextReport()
+            scored = self._reviews_if_possible() if reviews else TextReport()
             total.add(scored)
             if not step and not scored:
                 break

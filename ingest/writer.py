@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from neo4j import Driver, ManagedTransaction
+from neo4j import Driver, Transaction
 from neo4j import exceptions as nx
 
 from ingest.aggregate import aggregate
@@ -68,7 +68,7 @@ class GraphWriter:
             return BatchResult(0, len(events))
         stamp = int(time.time() * 1000) if now_ms is None else now_ms
 
-        def work(tx: ManagedTransaction) -> list[Event]:
+        def work(tx: Transaction) -> list[Event]:
             ids = list(unique)
             seen = {rec["id"] for rec in run(tx, "ingest/filter_seen_events", ids=ids)}
             fresh = [ev for eid, ev in unique.items() if eid not in seen]
@@ -100,7 +100,7 @@ class GraphWriter:
                         type(e).__name__, e)
             return 0
 
-    def _apply(self, tx: ManagedTransaction, events: list[Event], now_ms: int, accepted: Mapping[str, int]) -> None:
+    def _apply(self, tx: Transaction, events: list[Event], now_ms: int, accepted: Mapping[str, int]) -> None:
         rows = aggregate(events, self._settings.half_life_ms)
         h = self._settings.half_life_ms
         newest: dict[str, int] = {}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import sys
 import time
 import unicodedata
@@ -156,7 +158,12 @@ def _text_pass(driver: Any, settings: Settings, *, progress: bool, everything: b
 
         text = TextPass(driver, settings)
         try:
-            return text.run(progress=tick).as_dict()
+            done: dict[str, Any] = text.run(progress=tick).as_dict()
+            if text.review_model_missing:
+                print(f"interestgraph: warning: review texts stay pending: {text.review_model_missing}",
+                      file=sys.stderr)
+                done["reviews_pending"] = text.review_model_missing
+            return done
         except ConfigError as e:
             if not after_ingest:
                 raise
@@ -713,6 +720,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Library code logs; INTERESTGRAPH_LOG_LEVEL=INFO shows per-batch timings (stream batches, embedding).
+    logging.basicConfig(level=os.environ.get("INTERESTGRAPH_LOG_LEVEL", "WARNING").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         if getattr(args, "needs_settings", True):
             settings: Settings | None = Settings.from_env()

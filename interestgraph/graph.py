@@ -7,12 +7,14 @@ code runs against a single server or a ``neo4j://`` cluster.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import neo4j
-from neo4j import Driver, GraphDatabase, ManagedTransaction, Record, RoutingControl, unit_of_work
+from neo4j import Driver, GraphDatabase, ManagedTransaction, Record, RoutingControl, Transaction, unit_of_work
 from neo4j import exceptions as nx
 
 from cypher import query, text
@@ -23,6 +25,10 @@ T = TypeVar("T")
 
 # Errors a caller may retry: the driver's own transient class plus lost connections.
 RETRYABLE: tuple[type[Exception], ...] = (nx.TransientError, nx.ServiceUnavailable, nx.SessionExpired)
+# Writes are retried here, not by the driver: its managed retries wait 1 s before the first
+# retry, and concurrent writers (ingest, the per-event embedding, the workers) do deadlock now
+# and then; a deadlock victim retried after 20 ms keeps an event's vector within a second.
+RETRY_FIRST_S, RETRY_MAX_S, RETRY_BUDGET_S = 0.02, 1.0, 30.0
 
 
 def open_driver(settings: Settings) -> Driver:
@@ -60,12 +66,24 @@ def read(driver: Driver, settings: Settings, name: str, **params: Any) -> list[R
     return list(result.records)
 
 
+def retrying(what: str, attempt: Callable[[], T]) -> T:
+    """``attempt()`` until it succeeds, retrying transient errors fast, for ``RETRY_BUDGET_S`` at most."""
+    deadline = time.monotonic() + RETRY_BUDGET_S
+    delay = RETRY_FIRST_S
+    while True:
+        try:
+            with translated_errors(what):
+                return attempt()
+        except TransientGraphError:
+            if time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay * random.uniform(0.5, 1.5))
+            delay = min(delay * 2, RETRY_MAX_S)
+
+
 def write(driver: Driver, settings: Settings, name: str, **params: Any) -> list[Record]:
-    """Run the registered write statement ``name`` (retried by the driver when transient)."""
-    with translated_errors(name):
-        result = driver.execute_query(query(name), params, database_=settings.neo4j_database,
-                                      routing_=RoutingControl.WRITE)
-    return list(result.records)
+    """Run the registered write statement ``name`` in its own transaction (retried when transient)."""
+    return in_write_tx(driver, settings, name, lambda tx: run(tx, name, **params))
 
 
 def run_implicit(driver: Driver, settings: Settings, name: str, **params: Any) -> None:
@@ -75,10 +93,16 @@ def run_implicit(driver: Driver, settings: Settings, name: str, **params: Any) -
 
 
 def in_write_tx(driver: Driver, settings: Settings, what: str,
-                work: Callable[[ManagedTransaction], T]) -> T:
-    """Run ``work`` in one managed write transaction (all or nothing, driver-retried)."""
-    with translated_errors(what), driver.session(database=settings.neo4j_database) as session:
-        return session.execute_write(_tagged(what, work))
+                work: Callable[[Transaction], T]) -> T:
+    """Run ``work`` in one write transaction: all or nothing, retried from the start when transient."""
+    def attempt() -> T:
+        with driver.session(database=settings.neo4j_database) as session, \
+                session.begin_transaction(metadata={"app": "interestgraph", "work": what}) as tx:
+            out = work(tx)
+            tx.commit()
+            return out
+
+    return retrying(what, attempt)
 
 
 def in_read_tx(driver: Driver, settings: Settings, what: str,
@@ -94,6 +118,6 @@ def _tagged(what: str, work: Callable[[ManagedTransaction], T]) -> Callable[[Man
     return unit_of_work(metadata={"app": "interestgraph", "work": what})(work)
 
 
-def run(tx: ManagedTransaction, name: str, **params: Any) -> list[Record]:
+def run(tx: ManagedTransaction | Transaction, name: str, **params: Any) -> list[Record]:
     """Run a registered statement inside ``tx`` and fetch all its records."""
     return list(tx.run(text(name), params))

@@ -11,6 +11,7 @@ from interestgraph.settings import Settings
 
 # Index names as created by cypher/schema/create_*_index.cypher: graph embeddings, then text vectors.
 VECTOR_INDEXES = ("user_embedding", "item_embedding")
+GRAPH_INDEX_M = {"user_embedding": 8, "item_embedding": 16}  # as cypher/schema/create_*_embedding_index set them
 TEXT_VECTOR_INDEXES = ("item_text_embedding", "query_text_embedding", "category_text_centroid")
 
 
@@ -29,15 +30,18 @@ def apply(driver: Driver, settings: Settings) -> dict[str, object]:
     for name in names:
         write(driver, settings, name, dim=settings.embedding_dim, text_dim=text_dim)
     want = {**dict.fromkeys(VECTOR_INDEXES, settings.embedding_dim), **dict.fromkeys(TEXT_VECTOR_INDEXES, text_dim)}
-    mismatched = [
-        f"{rec['name']} ({rec['label']}) is {rec['dim']}-d, expected {want[rec['name']]}-d"
-        for rec in read(driver, settings, "schema/list_vector_indexes", names=list(want))
-        if rec["dim"] != want[rec["name"]]
-    ]
+    mismatched = []
+    for rec in read(driver, settings, "schema/list_vector_indexes", names=list(want)):
+        if rec["dim"] != want[rec["name"]]:
+            mismatched.append(f"{rec['name']} ({rec['label']}) is {rec['dim']}-d, expected {want[rec['name']]}-d")
+        elif rec["name"] in VECTOR_INDEXES and (rec["quantized"] or rec["m"] != GRAPH_INDEX_M[rec["name"]]):
+            mismatched.append(f"{rec['name']} has older settings (quantised {rec['quantized']}, m {rec['m']}); "
+                              "the model's vectors need an unquantised index")
     if mismatched:
         raise ConfigError(
-            f"vector indexes do not match the models: {', '.join(mismatched)} (a changed embedding size or "
-            "INTERESTGRAPH_TEXT_MODEL); drop them (DROP INDEX <name>) and run `interestgraph schema apply` again"
+            f"vector indexes do not match the models: {', '.join(mismatched)} (a changed embedding size, index "
+            "settings or INTERESTGRAPH_TEXT_MODEL); drop them (DROP INDEX <name>) and run `interestgraph schema "
+            "apply` again: the vectors stay on the nodes and are indexed anew"
         )
     write(driver, settings, "schema/await_indexes")
     return {"statements": len(names), "embedding_dim": settings.embedding_dim, "text_dim": text_dim}

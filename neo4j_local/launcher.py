@@ -150,7 +150,7 @@ def _resolve(pom_text: str, workdir: Path, label: str) -> list[Artifact]:
 
 
 def install(layout: Layout, *, bolt_port: int = BOLT_PORT, http_port: int = HTTP_PORT,
-            heap: str = "1g", pagecache: str = "512m", force: bool = False,
+            force: bool = False,
             echo: bool = True) -> bool:
     """Assemble the server under ``layout``; returns False when it was already current.
 
@@ -177,7 +177,7 @@ def install(layout: Layout, *, bolt_port: int = BOLT_PORT, http_port: int = HTTP
             shutil.copy2(art.path, folder / art.path.name)
     for sub in ("conf", "data", "logs", "run", "import", "licenses"):
         (layout.root / sub).mkdir(parents=True, exist_ok=True)
-    conf = _conf_template().format(bolt_port=bolt_port, http_port=http_port, heap=heap, pagecache=pagecache)
+    conf = _conf_template().format(bolt_port=bolt_port, http_port=http_port)
     (layout.conf / "neo4j.conf").write_text(conf, encoding="utf-8")
     layout.marker.write_text(fingerprint + "\n")
     if echo:

@@ -69,8 +69,9 @@ def drain_stream(url: str, max_seconds: float = 5.0, batch_size: int = 2000) -> 
 
 
 @app.task(name="interestgraph.gnn.similar", acks_late=True, **RETRY)
-def similar(limit: int = 2_000) -> int:
-    """Refresh SIMILAR_TO for users re-embedded since it was last computed."""
+def similar(limit: int = 100) -> int:
+    """Refresh SIMILAR_TO for users re-embedded since it was last computed (``limit`` per run:
+    beat runs it every 5 s, so similarity costs a bounded share of the database's time)."""
     from gnn.refresh import refresh_similar_pending
 
     return refresh_similar_pending(resources.driver(), resources.settings(), limit=limit)

@@ -1,8 +1,12 @@
-// Users whose SIMILAR_TO edges are older than their embedding (oldest first).
-// $limit: int
+// Users whose SIMILAR_TO edges are older than their embedding and at least $min_age_ms old
+// (oldest first): a shopper acting non-stop gets new neighbours every $min_age_ms, not on
+// every event, so this stays off the per-event path.
+// $limit: int, $now_ms: int, $min_age_ms: int
 // Returns: id.
 MATCH (u:User)
-WHERE u.embedded_at IS NOT NULL AND (u.similar_at IS NULL OR u.similar_at < u.embedded_at)
+WHERE u.embedded_at IS NOT NULL
+  AND (u.similar_at IS NULL OR (u.similar_at < u.embedded_at
+                                AND u.similar_at.epochMillis <= $now_ms - $min_age_ms))
 RETURN u.id AS id
 ORDER BY u.embedded_at
 LIMIT $limit

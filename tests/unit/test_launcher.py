@@ -32,6 +32,6 @@ def test_missing_tool_is_one_clear_line(monkeypatch):
 
 
 def test_conf_template_keeps_auth_on():
-    conf = launcher._conf_template().format(bolt_port=1, http_port=2, heap="1g", pagecache="1g")
+    conf = launcher._conf_template().format(bolt_port=1, http_port=2)
     assert "dbms.security.auth_enabled=true" in conf
     assert "server.default_listen_address=127.0.0.1" in conf
