@@ -108,7 +108,7 @@ services: neo4j redis schema models worker
 
 demo: services browser-assets
 	$(IG) ingest ingest/samples/demo_events.jsonl
-	$(IG) refresh
+	$(IG) train --model gin
 	$(IG) recommend u1
 	$(IG) similar u1 --k 5
 	@echo

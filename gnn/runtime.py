@@ -12,7 +12,8 @@ from the same inputs wherever it is computed.
 
 Stored vectors (``embedding`` on nodes, in the cosine vector indexes) carry two extra
 columns so that cosine search ranks exactly by the model's score ``z·h + b``: items are
-``[h, b, pad]`` with ``pad`` making every item's norm ``card.item_norm``, users ``[z, 1, 0]``.
+``[h, b/c, pad]`` with ``pad`` making every item's norm ``card.item_norm``, users ``[z, c, 0]``.
+The constant ``c`` is small so that user-to-user cosine (similar shoppers) is about ``z`` alone.
 """
 
 from __future__ import annotations
@@ -61,6 +62,9 @@ def item_inputs(records: Sequence[ItemRecord], item_index: dict[str, int], categ
     return item_content([item_index.get(r.id, len(item_index)) for r in records],
                         [[category_index[x] for x in r.categories if x in category_index] for r in records],
                         texts, [r.price for r in records], category_pad=len(category_index), text_dim=text_dim)
+
+
+USER_BIAS_COLUMN = 0.1  # c above
 
 
 class VectorTable:
@@ -181,8 +185,8 @@ class ModelRuntime:
     # --- stored form ---------------------------------------------------------------------
 
     def stored_items(self, h: Tensor, b: Tensor) -> np.ndarray:
-        """``[h, b, pad]`` with every row's norm ``card.item_norm`` (rows above it are scaled down)."""
-        v = torch.cat([h, b[:, None]], dim=1).double()
+        """``[h, b/c, pad]`` with every row's norm ``card.item_norm`` (rows above it are scaled down)."""
+        v = torch.cat([h, b[:, None] / USER_BIAS_COLUMN], dim=1).double()
         norm = v.norm(dim=1, keepdim=True)
         bound = self.card.item_norm
         v = torch.where(norm > bound, v * (bound / norm.clamp(min=1e-12)), v)
@@ -191,5 +195,6 @@ class ModelRuntime:
 
     @staticmethod
     def stored_users(z: Tensor) -> np.ndarray:
-        ones = torch.ones(len(z), 1, dtype=z.dtype)
-        return torch.cat([z, ones, torch.zeros_like(ones)], dim=1).double().numpy()
+        """``[z, c, 0]``: its dot product with a stored item is the model's score."""
+        c = torch.full((len(z), 1), USER_BIAS_COLUMN, dtype=z.dtype)
+        return torch.cat([z, c, torch.zeros_like(c)], dim=1).double().numpy()

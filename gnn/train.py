@@ -9,7 +9,8 @@
   recommender ranks only new items.
 - **Validation.** The newest ``val_fraction`` of examples, scored exactly as the live
   stream is: each example's user vector from its own moment. Training stops after
-  ``patience`` epochs without a better Recall@20 and keeps the best epoch.
+  ``patience`` epochs without a better Recall@20 (NDCG@20 breaking ties) and keeps the best
+  epoch; small data sets get at least ``min_steps`` optimiser steps first.
 - **Refit.** With the epoch count chosen, the model is trained again on all examples
   (validation slice included: it is the most recent behaviour), if the time budget allows.
 
@@ -35,7 +36,7 @@ from gnn.export import TrainingData
 from gnn.features import ItemContent, Recent, fill_row
 from gnn.models import MODELS, InterestModel
 from gnn.registry import ModelCard, Vocabulary
-from gnn.runtime import ItemRecord, item_inputs
+from gnn.runtime import USER_BIAS_COLUMN, ItemRecord, item_inputs
 from interestgraph.device import pick_device
 from interestgraph.errors import InputError
 from interestgraph.settings import Settings
@@ -56,6 +57,7 @@ class TrainConfig:
     dropout: float = 0.2
     id_dropout: float = 0.1
     patience: int = 3
+    min_steps: int = 300  # small data sets get more epochs before early stopping may end them
     val_fraction: float = 0.1
     seed: int = 0
     max_seconds: float = 170.0
@@ -263,7 +265,7 @@ class _Trainer:
         with torch.no_grad():
             model.eval()
             h, b, _ = self.tables(model)
-            norms = torch.cat([h, b[:, None]], dim=1).norm(dim=1)
+            norms = torch.cat([h, b[:, None] / USER_BIAS_COLUMN], dim=1).norm(dim=1)
         # Headroom for items embedded from content later (their norms are not known yet).
         return float(norms.max()) * 1.25 if len(norms) else 10.0
 
@@ -288,9 +290,11 @@ def train(data: TrainingData, cfg: TrainConfig, *, device: torch.device | None =
     history: list[dict[str, float]] = []
     stale = epoch = 0
     epoch_s = 0.0
-    with tqdm(total=cfg.max_epochs, desc=f"train {cfg.arch}", unit="epoch", disable=not progress,
+    steps_per_epoch = -(-len(train_idx) // cfg.batch_size)
+    max_epochs = max(cfg.max_epochs, -(-cfg.min_steps // steps_per_epoch))
+    with tqdm(total=max_epochs, desc=f"train {cfg.arch}", unit="epoch", disable=not progress,
               file=sys.stderr) as bar:
-        for epoch in range(1, cfg.max_epochs + 1):
+        for epoch in range(1, max_epochs + 1):
             t = time.perf_counter()
             loss = trainer.epoch(model, opt, train_idx, rng)
             recall, ndcg = trainer.validate(model, val_idx)
@@ -300,12 +304,14 @@ def train(data: TrainingData, cfg: TrainConfig, *, device: torch.device | None =
             bar.set_postfix(loss=f"{loss:.3f}", recall=f"{recall:.4f}")
             if log is not None:
                 log(f"epoch {epoch}: loss {loss:.4f} val recall@20 {recall:.4f} ndcg@20 {ndcg:.4f}")
-            if recall > best[0]:
+            # NDCG breaks ties: on a small catalogue Recall@20 saturates.
+            if (recall, ndcg) > (best[0], best[1]):
                 best = (recall, ndcg, epoch, {k: v.detach().clone() for k, v in model.state_dict().items()})
                 stale = 0
             else:
                 stale += 1
-            if stale >= cfg.patience or time.perf_counter() - started > cfg.max_seconds:
+            warm = epoch * steps_per_epoch >= cfg.min_steps
+            if (stale >= cfg.patience and warm) or time.perf_counter() - started > cfg.max_seconds:
                 break
     model.load_state_dict(best[3])
     refit = False
