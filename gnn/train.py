@@ -9,8 +9,9 @@
   recommender ranks only new items.
 - **Validation.** The newest ``val_fraction`` of examples, scored exactly as the live
   stream is: each example's user vector from its own moment. Training stops after
-  ``patience`` epochs without a better Recall@20 (NDCG@20 breaking ties) and keeps the best
-  epoch; small data sets get at least ``min_steps`` optimiser steps first.
+  ``patience`` epochs without a better Recall@20 (NDCG@20 breaking ties; a catalogue under
+  200 items uses Recall@(10% of it)) and keeps the best epoch; small data sets take smaller
+  batches and at least ``min_steps`` optimiser steps first.
 - **Refit.** With the epoch count chosen, the model is trained again on all examples
   (validation slice included: it is the most recent behaviour), if the time budget allows.
 
@@ -104,10 +105,11 @@ class TrainResult:
     refit: bool
     seconds: float
     examples: int
+    val_k: int = K
     history: list[dict[str, float]] = field(default_factory=list)
 
     def metrics(self) -> dict[str, Any]:
-        return {"val_recall@20": round(self.val_recall, 4), "val_ndcg@20": round(self.val_ndcg, 4),
+        return {"val_recall@20": round(self.val_recall, 4), "val_ndcg@20": round(self.val_ndcg, 4), "val_k": self.val_k,
                 "best_epoch": self.best_epoch, "epochs_run": self.epochs_run, "refit": self.refit,
                 "seconds": round(self.seconds, 1), "examples": self.examples, "items": len(self.vocab.items),
                 "text_model": self.text_model, "config": asdict(self.config)}
@@ -201,6 +203,10 @@ class _Trainer:
         if len(self.examples) < 10:
             raise InputError(f"only {len(self.examples)} next-item examples: too few to train on")
         self.n_items = len(self.vocab.items)
+        # Recall@20 of a 60-item shop says little: the cutoff shrinks with the catalogue (10%).
+        self.val_k = min(K, max(1, self.n_items // 10))
+        # Small data sets take smaller batches, so they still get enough optimiser steps.
+        self.batch_size = max(32, min(cfg.batch_size, len(self.examples) // 16))
         self.content_dev = self.content.to(device)
         self.query_dev = self.query_text.to(device)
 
@@ -221,8 +227,8 @@ class _Trainer:
         model.train()
         total = 0.0
         perm = rng.permutation(index)
-        for start in range(0, len(perm), cfg.batch_size):
-            batch = np.sort(perm[start:start + cfg.batch_size])
+        for start in range(0, len(perm), self.batch_size):
+            batch = np.sort(perm[start:start + self.batch_size])
             h, b, q = self.tables(model, cfg.id_dropout)
             z = model(h, q, self.examples.recent.slice(batch).to(self.device))
             target = torch.from_numpy(self.examples.target[batch]).to(self.device)
@@ -257,7 +263,7 @@ class _Trainer:
             z = model(h, q, self.examples.recent.slice(batch).to(self.device))
             scores = model.scores(z, h, b).masked_fill(self.examples.seen_mask(batch, self.n_items).to(self.device),
                                                         float("-inf"))
-            dh, dn = rank_metrics(scores, torch.from_numpy(self.examples.target[batch]).to(self.device))
+            dh, dn = rank_metrics(scores, torch.from_numpy(self.examples.target[batch]).to(self.device), self.val_k)
             hits, ndcg = hits + dh, ndcg + dn
         return hits / max(len(index), 1), ndcg / max(len(index), 1)
 
@@ -290,11 +296,10 @@ def train(data: TrainingData, cfg: TrainConfig, *, device: torch.device | None =
     history: list[dict[str, float]] = []
     stale = epoch = 0
     epoch_s = 0.0
-    steps_per_epoch = -(-len(train_idx) // cfg.batch_size)
-    max_epochs = max(cfg.max_epochs, -(-cfg.min_steps // steps_per_epoch))
-    with tqdm(total=max_epochs, desc=f"train {cfg.arch}", unit="epoch", disable=not progress,
+    steps_per_epoch = -(-len(train_idx) // trainer.batch_size)
+    with tqdm(total=cfg.max_epochs, desc=f"train {cfg.arch}", unit="epoch", disable=not progress,
               file=sys.stderr) as bar:
-        for epoch in range(1, max_epochs + 1):
+        for epoch in range(1, cfg.max_epochs + 1):
             t = time.perf_counter()
             loss = trainer.epoch(model, opt, train_idx, rng)
             recall, ndcg = trainer.validate(model, val_idx)
@@ -327,7 +332,7 @@ def train(data: TrainingData, cfg: TrainConfig, *, device: torch.device | None =
     model.eval()
     return TrainResult(model.cpu(), trainer.vocab, cfg, trainer.text_model, trainer.text_dim,
                        trainer.item_norm(model.to(device)), best[2], best[0], best[1], epoch, refit,
-                       time.perf_counter() - started, len(ex), history)
+                       time.perf_counter() - started, len(ex), trainer.val_k, history)
 
 
 def train_and_register(driver: Driver, settings: Settings, cfg: TrainConfig, *, prefix: str = "",

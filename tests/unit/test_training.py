@@ -79,7 +79,9 @@ def test_training_learns_the_taste_groups_deterministically():
     assert score[1::2].mean() < score[0::2].mean()
     top = np.argsort(-score)[:10]
     assert np.mean(top % 2 == 0) >= 0.8
-    assert a.val_recall > 0.5  # a random ranking of 20 unseen same-group items among 30 gets ~0.4
+    # 40 items: validation ranks by Recall@4. A random ranking of the ~30 unseen items hits the
+    # target ~13% of the time, one that only knew the groups (~15 candidates) ~27%.
+    assert a.val_k == 4 and a.val_recall > 0.3
 
 
 def test_training_and_serving_compute_the_same_vector_from_the_same_inputs():
