@@ -39,7 +39,7 @@ class SASRecConfig:
     max_epochs: int = 60
     patience: int = 3
     seed: int = 0
-    max_seconds: float = 240.0
+    max_seconds: float = 600.0  # as long as it needs: a strong peer, not one cut short
     refit: bool = True
 
 
