@@ -42,10 +42,11 @@ from tqdm import tqdm
 
 from gnn.baselines import ItemKNN, RecentPopularity
 from gnn.behaviour import ITEM, REL_OF_EVENT, Histories
-from gnn.export import export
+from gnn.export import TrainingData, export
 from gnn.online import UserUpdater
+from gnn.registry import STORED_EXTRA
 from gnn.runtime import ItemRecord, ModelRuntime, QueryRecord
-from gnn.sasrec import SASRecConfig, train_sasrec
+from gnn.sasrec import SASRec, SASRecConfig, train_sasrec
 from gnn.train import TrainConfig, TrainResult, train
 from ingest.datasets import movielens
 from ingest.deadletter import DeadLetters
@@ -320,6 +321,150 @@ class _Check:
                 "users_per_s_through_neo4j": round(self.updated / self.update_s, 1) if self.update_s else None}
 
 
+def first_touch_sequences(data: TrainingData, rows: dict[str, int]) -> tuple[list[list[int]], list[list[int]]]:
+    """Each user's items in first-touch order (as rows), with their times: SASRec's input."""
+    seqs, times = [], []
+    for user in sorted(data.edges):
+        firsts: dict[str, int] = {}
+        for e in data.edges[user]:
+            if e.kind == ITEM:
+                firsts[e.target] = min(firsts.get(e.target, e.first_ms), e.first_ms)
+        order = sorted((t, i) for i, t in firsts.items())
+        seqs.append([rows[i] for _, i in order])
+        times.append([t for t, _ in order])
+    return seqs, times
+
+
+@dataclass
+class Trained:
+    """Every learned method, trained on the same past."""
+
+    models: dict[str, TrainResult]
+    sasrec: SASRec
+    sasrec_rows: dict[str, int]
+    info: dict[str, Any]
+
+
+def train_all(data: TrainingData, settings: Settings, epochs: int, seed: int, progress: bool,
+              say: Callable[[str], None]) -> Trained:
+    models: dict[str, TrainResult] = {}
+    for arch in ("gin", "gcn"):
+        say(f"[{arch}] train on the past")
+        models[arch] = train(data, TrainConfig(arch=arch, max_epochs=epochs, seed=seed,
+                                               dim=settings.embedding_dim - STORED_EXTRA), progress=progress)
+    say("[sasrec] train on the past")
+    rows = {i: n for n, i in enumerate(models["gin"].vocab.items)}
+    seqs, times = first_touch_sequences(data, rows)
+    sasrec, sas_info = train_sasrec(len(rows), seqs, times, 0.1, SASRecConfig(seed=seed, max_epochs=epochs),
+                                    progress=progress)
+    return Trained(models, sasrec, rows, {**{a: r.metrics() for a, r in models.items()}, "sasrec": sas_info})
+
+
+class Replay:
+    """The live stream, event by event: every method scores the event's item, then the event is applied."""
+
+    def __init__(self, ns: str, data: TrainingData, cat: Catalogue, trained: Trained,
+                 gds: dict[str, dict[str, np.ndarray]], past: list[Event], dim: int) -> None:
+        self.ns, self.data, self.cat = ns, data, cat
+        self.histories = Histories.of(data.edges)
+        self.past_items = {e.target for edges in data.edges.values() for e in edges if e.kind == ITEM}
+        past_users = sorted(data.edges)
+        self.live = {arch: Live(arch, r, ModelRuntime(r.card(f"eval-{arch}"), r.model, r.vocab))
+                     for arch, r in trained.models.items()}
+        for g in self.live.values():
+            g.prepare(cat, self.histories, past_users)
+        self.k = self.live["gin"].runtime.card.k
+        self.sasrec, self.sas_rows = trained.sasrec, trained.sasrec_rows
+        self.sas_cols = np.array([self.sas_rows.get(i, -1) for i in cat.ids])
+        n = len(cat.ids)
+        self.knn = ItemKNN(len(past_users), n, [(u, cat.column[e.target]) for u, user in enumerate(past_users)
+                                                for e in data.edges[user] if e.kind == ITEM])
+        self.pop = RecentPopularity(n, window_ms=7 * DAY_MS)
+        for ev in past:
+            if ev.item_id is not None:
+                self.pop.add(cat.column[ns + ev.item_id], ev.ts_ms)
+        self.gds_users = gds
+        self.gds_items = {}
+        for prop, vecs in gds.items():
+            has = np.array([i in vecs for i in cat.ids])
+            matrix = np.zeros((n, dim))
+            for c, i in enumerate(cat.ids):
+                if has[c]:
+                    matrix[c] = vecs[i]
+            self.gds_items[prop] = (matrix, has)
+        self.scores = {m: Score() for m in METHODS}
+        self.scored = self.cold_users = self.updates = 0
+        self.update_s = 0.0
+
+    def step(self, ev: Event) -> None:
+        """Score ``ev`` (when its item is new to the user), then apply it."""
+        user = self.ns + ev.user_id
+        item = self.ns + ev.item_id if ev.item_id is not None else None
+        if item is not None and item not in self.histories.items(user):
+            self._score(user, item)
+        self._apply(ev)
+
+    def _score(self, user: str, item: str) -> None:
+        cat, k = self.cat, self.k
+        self.scored += 1
+        self.cold_users += user not in self.data.edges
+        col, cold = cat.column[item], item not in self.past_items
+        have = [cat.column[i] for i in self.histories.items(user)]
+        allowed = np.ones(len(cat.ids), bool)
+        allowed[have] = False
+        recent = [e.target for e in self.histories.recent(user, k * 4) if e.kind == ITEM]
+        recent_cols = [cat.column[i] for i in recent[:RECENT_ITEMS]]
+
+        def add(method: str, scores: np.ndarray | None) -> None:
+            self.scores[method].add(rank_of(scores, col, allowed) if scores is not None else None, cold)
+
+        add("popularity", self.pop.scores())
+        add("item_knn", self.knn.scores(have))
+        add("item_knn_recent", self.knn.scores(recent_cols))
+        gin = self.live["gin"]
+        add("mean_recent", gin.scores(gin.items[recent_cols].mean(dim=0).numpy() if recent_cols
+                                      else np.zeros(gin.items.shape[1], np.float32)))
+        for prop, (vectors, has) in self.gds_items.items():
+            uv = self.gds_users[prop].get(user)
+            add(prop, np.where(has, vectors @ uv, -np.inf) if uv is not None else None)
+        seq = [self.sas_rows[i] for i in reversed(recent) if i in self.sas_rows]
+        sas = np.full(len(cat.ids), -np.inf)
+        known = self.sas_cols >= 0
+        sas[known] = self.sasrec.next_scores([seq])[0].numpy()[self.sas_cols[known]]
+        add("sasrec", sas)
+        for arch, g in self.live.items():
+            add(f"{arch}_static", g.scores(g.static.get(user, g.empty)))
+            t = time.perf_counter()
+            z = g.runtime.user_vectors([self.histories.recent(user, k)]).numpy()[0]
+            if arch == "gin":
+                self.update_s += time.perf_counter() - t
+                self.updates += 1
+            add(f"{arch}_dynamic", g.scores(z))
+
+    def _apply(self, ev: Event) -> None:
+        """Merge the event into the in-memory graph, as ingest merges it into Neo4j."""
+        rel = REL_OF_EVENT[ev.type.value]
+        if ev.type is EventType.SEARCH:
+            self.histories.apply(self.ns + ev.user_id, rel, query_id(ev.query or ""), ev.ts_ms)
+            return
+        assert ev.item_id is not None
+        self.histories.apply(self.ns + ev.user_id, rel, self.ns + ev.item_id, ev.ts_ms, ev.sentiment)
+        self.pop.add(self.cat.column[self.ns + ev.item_id], ev.ts_ms)
+
+    def expected(self, users: list[str]) -> np.ndarray:
+        """The GIN's stored vectors of ``users`` as of now, computed here."""
+        rt = self.live["gin"].runtime
+        return rt.stored_users(rt.user_vectors([self.histories.recent(u, self.k) for u in users]))
+
+    def result(self) -> dict[str, Any]:
+        return {"scored_events": self.scored, "cold_user_events": self.cold_users,
+                "cold_item_events": self.scores["popularity"].cold_n,
+                "methods": [self.scores[m].row(m) for m in METHODS],
+                "per_event_update": {"model": "gin", "users": self.updates,
+                                     "users_per_s": round(self.updates / self.update_s, 1) if self.update_s
+                                     else None}}
+
+
 def run(driver: Driver, settings: Settings, *, source: str | Path = movielens.NAME, quantile: float = 0.8,
         epochs: int = 40, seed: int = 0, stream_limit: int | None = None, keep: bool = False,
         check_every: int = 500, progress: bool = True,
@@ -338,132 +483,23 @@ def run(driver: Driver, settings: Settings, *, source: str | Path = movielens.NA
         _text_pass(driver, settings)
         data = export(driver, settings, prefix=ns, progress=progress)
         cat = catalogue(stream, ns, settings, progress)
-        past_items = {e.target for edges in data.edges.values() for e in edges if e.kind == ITEM}
-        results: dict[str, TrainResult] = {}
-        for arch in ("gin", "gcn"):
-            say(f"[{arch}] train on the past")
-            results[arch] = train(data, TrainConfig(arch=arch, max_epochs=epochs, seed=seed,
-                                                    dim=settings.embedding_dim - 2), progress=progress)
-        out["train"] = {arch: r.metrics() for arch, r in results.items()}
-        say("[sasrec] train on the past")
-        sas_vocab = results["gin"].vocab.items
-        sas_row = {i: n for n, i in enumerate(sas_vocab)}
-        seqs, times = [], []
-        for user in sorted(data.edges):
-            firsts: dict[str, int] = {}
-            for e in data.edges[user]:
-                if e.kind == ITEM:
-                    firsts[e.target] = min(firsts.get(e.target, e.first_ms), e.first_ms)
-            order = sorted((t, i) for i, t in firsts.items())
-            seqs.append([sas_row[i] for _, i in order])
-            times.append([t for t, _ in order])
-        sasrec, sas_info = train_sasrec(len(sas_vocab), seqs, times, 0.1,
-                                        SASRecConfig(seed=seed, max_epochs=epochs), progress=progress)
-        out["train"]["sasrec"] = sas_info
+        trained = train_all(data, settings, epochs, seed, progress, say)
+        out["train"] = trained.info
         say("[gds] project, FastRP, GraphSAGE on the same past")
         gds, out["gds"] = _gds(driver, settings, ns, seed)
-
-        histories = Histories.of(data.edges)
-        past_users = sorted(data.edges)
-        live = {arch: Live(arch, r, ModelRuntime(r.card(f"eval-{arch}"), r.model, r.vocab)) for arch, r in
-                results.items()}
-        for g in live.values():
-            g.prepare(cat, histories, past_users)
-        sas_cols = np.array([sas_row.get(i, -1) for i in cat.ids])
-        n_items = len(cat.ids)
-        knn = ItemKNN(len(past_users), n_items,
-                      [(u, cat.column[e.target]) for u, user in enumerate(past_users) for e in data.edges[user]
-                       if e.kind == ITEM])
-        pop = RecentPopularity(n_items, window_ms=7 * DAY_MS)
-        for past_ev in stream.past:
-            if past_ev.item_id is not None:
-                pop.add(cat.column[ns + past_ev.item_id], past_ev.ts_ms)
-        gds_items = {}
-        for prop, vecs in gds.items():
-            has = np.array([i in vecs for i in cat.ids])
-            matrix = np.zeros((n_items, settings.embedding_dim))
-            for c, i in enumerate(cat.ids):
-                if has[c]:
-                    matrix[c] = vecs[i]
-            gds_items[prop] = (matrix, has)
-        scores = {m: Score() for m in METHODS}
-        check = _Check(driver, settings, live["gin"], ns)
-        update_s = 0.0
-        updates = cold_users = scored = 0
-        k = live["gin"].runtime.card.k
-        gin_rt = live["gin"].runtime
-
-        def expected(users: list[str]) -> np.ndarray:
-            return gin_rt.stored_users(gin_rt.user_vectors([histories.recent(u, k) for u in users]))
-
+        replay = Replay(ns, data, cat, trained, gds, stream.past, settings.embedding_dim)
+        check = _Check(driver, settings, replay.live["gin"], ns)
         say(f"replay {len(stream.live)} events; every {check_every}, the same through Neo4j")
         with tqdm(total=len(stream.live), desc="replay", unit="ev", disable=not progress, file=sys.stderr) as bar:
             for start in range(0, len(stream.live), check_every):
                 chunk = stream.live[start:start + check_every]
                 for ev in chunk:
-                    user = ns + ev.user_id
-                    item = ns + ev.item_id if ev.item_id is not None else None
-                    have = histories.items(user)
-                    if item is not None and item not in have:
-                        scored += 1
-                        col = cat.column[item]
-                        cold = item not in past_items
-                        cold_users += user not in data.edges
-                        allowed = np.ones(n_items, bool)
-                        allowed[[cat.column[i] for i in have]] = False
-                        recent = [e.target for e in histories.recent(user, k * 4) if e.kind == ITEM]
-                        recent_cols = [cat.column[i] for i in recent[:RECENT_ITEMS]]
-                        all_cols = [cat.column[i] for i in have]
-                        scores["popularity"].add(rank_of(pop.scores(), col, allowed), cold)
-                        scores["item_knn"].add(rank_of(knn.scores(all_cols), col, allowed), cold)
-                        scores["item_knn_recent"].add(rank_of(knn.scores(recent_cols), col, allowed), cold)
-                        gin = live["gin"]
-                        mean = (gin.items[recent_cols].mean(dim=0).numpy() if recent_cols
-                                else np.zeros(gin.items.shape[1], np.float32))
-                        scores["mean_recent"].add(rank_of(gin.scores(mean), col, allowed), cold)
-                        for prop, (vectors, has) in gds_items.items():
-                            uv = gds[prop].get(user)
-                            s = np.where(has, vectors @ uv, -np.inf) if uv is not None else None
-                            scores[prop].add(rank_of(s, col, allowed) if s is not None else None, cold)
-                        seq = [sas_row[i] for i in reversed(recent) if i in sas_row]
-                        s = np.full(n_items, -np.inf)
-                        known = sas_cols >= 0
-                        s[known] = sasrec.next_scores([seq])[0].numpy()[sas_cols[known]]
-                        scores["sasrec"].add(rank_of(s, col, allowed), cold)
-                        for arch, g in live.items():
-                            static = g.static.get(user, g.empty)
-                            scores[f"{arch}_static"].add(rank_of(g.scores(static), col, allowed), cold)
-                            t = time.perf_counter()
-                            z = g.runtime.user_vectors([histories.recent(user, k)]).numpy()[0]
-                            if arch == "gin":
-                                update_s += time.perf_counter() - t
-                                updates += 1
-                            scores[f"{arch}_dynamic"].add(rank_of(g.scores(z), col, allowed), cold)
-                    _apply(histories, ev, ns, pop, cat)
+                    replay.step(ev)
                     bar.update(1)
-                check.chunk(chunk, expected)
-        out.update({
-            "scored_events": scored, "cold_user_events": cold_users,
-            "cold_item_events": scores["popularity"].cold_n,
-            "methods": [scores[m].row(m) for m in METHODS],
-            "per_event_update": {"model": "gin", "users": updates,
-                                 "users_per_s": round(updates / update_s, 1) if update_s else None},
-            "serve_check": check.summary(),
-        })
+                check.chunk(chunk, replay.expected)
+        out.update({**replay.result(), "serve_check": check.summary()})
     finally:
         if not keep:
             run_implicit(driver, settings, "bench/delete_namespace", prefix=ns)
     out["seconds"] = round(time.perf_counter() - started, 1)
     return out
-
-
-def _apply(histories: Histories, ev: Event, ns: str, pop: RecentPopularity, cat: Catalogue) -> None:
-    """Merge one stream event into the in-memory graph, as ingest merges it into Neo4j."""
-    rel = REL_OF_EVENT[ev.type.value]
-    if ev.type is EventType.SEARCH:
-        histories.apply(ns + ev.user_id, rel, query_id(ev.query or ""), ev.ts_ms)
-        return
-    assert ev.item_id is not None
-    histories.apply(ns + ev.user_id, rel, ns + ev.item_id, ev.ts_ms, ev.sentiment)
-    pop.add(cat.column[ns + ev.item_id], ev.ts_ms)
-
