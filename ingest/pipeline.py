@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections import deque
@@ -17,6 +18,7 @@ from typing import Any
 from tqdm import tqdm
 
 from ingest.deadletter import DeadLetters
+from ingest.decode import preview
 from ingest.events import Event, InvalidEvent, parse_record
 from ingest.sources import Record, Rejection, read_records
 from ingest.writer import BatchResult, GraphWriter
@@ -51,9 +53,14 @@ def validated(source: str, records: Iterable[tuple[int, Record]], dead: DeadLett
             dead.add(rec)
             continue
         try:
-            yield parse_record(rec, now_ms)
+            ev = parse_record(rec, now_ms)
         except InvalidEvent as e:
             dead.add(Rejection(source, lineno, str(e), _raw(rec)))
+            continue
+        except Exception as e:  # noqa: BLE001 - parse_record promises InvalidEvent; a record never stops the run
+            dead.add(Rejection(source, lineno, f"cannot validate this record ({type(e).__name__})", _raw(rec)))
+            continue
+        yield ev
 
 
 def _from_files(paths: Sequence[Path], dead: DeadLetters) -> Iterator[Event]:
@@ -62,9 +69,15 @@ def _from_files(paths: Sequence[Path], dead: DeadLetters) -> Iterator[Event]:
 
 
 def _raw(rec: Any) -> str:
-    import json
-
-    return json.dumps(rec, ensure_ascii=False, default=str)[:2000]
+    """The record as it came, for its dead letter; never fails (deep or odd records get their repr)."""
+    try:
+        text = json.dumps(rec, ensure_ascii=False, default=str)
+    except Exception:  # noqa: BLE001 - RecursionError, a failing __str__: the reason matters more
+        try:
+            text = repr(rec)
+        except Exception:  # noqa: BLE001
+            text = f"<{type(rec).__name__}>"
+    return preview(text)
 
 
 def batches(events: Iterable[Event], size: int) -> Iterator[list[Event]]:

@@ -44,6 +44,21 @@ def test_epoch_ms_and_iso_agree():
         (ev(item={"price": -1}), "item.price must be a finite number >= 0"),
         (ev(item={"category": 5}), "item.category must be a string or a list"),
         ([1, 2], "must be a JSON object"),
+        (ev(ts=10**400), "more than a day in the future"),
+        (ev(ts="\u0661795773600000"), "ASCII digits only"),
+        (ev(user_id="u\u202e1"), "invisible format characters"),
+        (ev(item_id="\uff49\uff11"), "outside printable ASCII"),
+        (ev(item_id="i1 "), "leading or trailing whitespace"),
+        (ev(item={"title": "a\ud800"}), "lone surrogate"),
+        (ev(item={"title": "a\u200bb"}), "invisible format character"),
+        (ev(item={"price": 1e308}), "item.price"),
+        (ev(item={"price": "1e3"}), "item.price"),
+        (ev(item={"price": True}), "item.price"),
+        (ev(type="review", rating="1e0"), "rating must be an integer from 1 to 5"),
+        (ev(type="review", rating=4.0), "rating must be an integer from 1 to 5"),
+        (ev(type="search", item_id=None, query="\u200b"), "invisible format character"),
+        (ev(type="search", item_id=None, query="\u3000 "), "query is blank"),
+        (ev(ts="2016-06-30T12:00:60Z"), "leap second"),
     ],
 )
 def test_invalid_records_say_why(record, reason):
@@ -64,3 +79,33 @@ def test_review_sentiment_from_rating():
 def test_query_id_is_stable_over_case_and_spacing():
     assert query_id("Bluetooth  Earbuds") == query_id(" bluetooth earbuds ")
     assert query_id("蓝牙耳机") != query_id("耳机")
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        ev(ts="2016-12-31T23:59:60Z"),
+        ev(ts="2017-01-01T08:59:60+09:00"),  # the same leap second, in Tokyo
+        ev(type="review", rating="4", text="第一行\n第二行\tend"),
+        ev(type="review", rating=2, text="a\r\nb"),
+        ev(item={"title": "蓝牙耳机 =1+1", "category": ["音频", "audio"], "price": "199.00"}),
+        ev(user_id="ml-100k-u1:a@b/c+d=e#f~g.h_i"),
+        ev(item={"price": 0}),
+        ev(item={"price": 1_000_000_000}),
+    ],
+)
+def test_valid_edge_cases_are_accepted(record):
+    parse_record(record, NOW)
+
+
+def test_review_text_line_endings_become_newlines():
+    assert parse_record(ev(type="review", rating=2, text="a\r\nb"), NOW).text == "a\nb"
+
+
+def test_parse_record_wraps_anything_unexpected():
+    class Hostile(dict):
+        def get(self, *a, **k):
+            raise RuntimeError("boom")
+
+    with pytest.raises(InvalidEvent, match="cannot validate this record .RuntimeError"):
+        parse_record(Hostile(), NOW)

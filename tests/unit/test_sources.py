@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from ingest.sources import Rejection, read_records
+from ingest.sources import Rejection, decode_json_record, read_records
 from interestgraph.errors import InputError
 
 
@@ -54,3 +54,49 @@ def test_unknown_extension_and_missing_file(tmp_path):
     bad.write_text("x")
     with pytest.raises(InputError, match="expected a .jsonl"):
         list(read_records(bad))
+
+
+def test_bad_byte_costs_one_line_and_bom_is_skipped(tmp_path):
+    p = tmp_path / "e.jsonl"
+    p.write_bytes(b'\xef\xbb\xbf{"a": 1}\n{"b": "\xff"}\n{"c": 3}\r\n')
+    out = list(read_records(p))
+    assert out[0] == (1, {"a": 1}) and out[2] == (3, {"c": 3})
+    assert isinstance(out[1][1], Rejection) and out[1][1].reason.startswith("not valid UTF-8")
+    assert out[1][1].raw == '{"b": "\\xff"}'
+
+
+def test_csv_bom_bad_byte_and_multiline_field(tmp_path):
+    p = tmp_path / "e.csv"
+    p.write_bytes(b"\xef\xbb\xbfevent_id,user_id,type,ts,item_id,text,rating\n"
+                  b'e1,u1,review,1795773600000,i1,"two\nlines",5\n'
+                  b"e2,u1,view,1795773600000,i1,\xff,\n"
+                  b"e3,u1,view,1795773600000,i1,,\n")
+    out = list(read_records(p))
+    assert out[0] == (2, {"event_id": "e1", "user_id": "u1", "type": "review", "ts": "1795773600000",
+                          "item_id": "i1", "text": "two\nlines", "rating": "5"})
+    assert out[1][0] == 4 and isinstance(out[1][1], Rejection) and "not valid UTF-8" in out[1][1].reason
+    assert out[2][0] == 5 and out[2][1]["event_id"] == "e3"
+
+
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        (b"x" * (64 * 1024 + 1), "longer than 65536 bytes"),
+        (b'{"a": 1, "a": 2}', "duplicate key"),
+        (b'{"a": ' + b"1" * 41 + b"}", "longer than 40 characters"),
+        (b"[" * 33 + b"]" * 33, "nests deeper than 32"),
+        (b'{"a": "\\udc00"}', "lone surrogate"),
+        (b'{"a": Infinity}', "not a JSON value"),
+        (b"\xc3\x28", "not valid UTF-8"),
+        (b"  ", "empty record"),
+        (b"[]", "must be a JSON object"),
+    ],
+)
+def test_decode_json_record_rejects_with_a_reason(raw, reason):
+    out = decode_json_record(raw, "stream#1-0", 0)
+    assert isinstance(out, Rejection) and reason in out.reason and out.source == "stream#1-0"
+
+
+def test_decode_json_record_accepts_bytes_and_text():
+    assert decode_json_record(b'\xef\xbb\xbf{"a": [1, 2.5, "\xe8\x93\x9d"]}', "s", 1) == {"a": [1, 2.5, "蓝"]}
+    assert decode_json_record('{"a": "蓝"}', "s", 1) == {"a": "蓝"}
