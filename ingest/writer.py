@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from neo4j import Driver, Transaction
 from neo4j import exceptions as nx
@@ -108,6 +109,7 @@ class GraphWriter:
             newest[ev.user_id] = max(newest.get(ev.user_id, 0), accepted.get(ev.event_id, now_ms))
         run(tx, "ingest/touch_users", rows=[{"id": u, "accepted_ms": newest[u]} for u in rows.users], now_ms=now_ms)
         if rows.items:
+            clamp_item_metadata(rows.items, events, now_ms)
             run(tx, "ingest/merge_items", rows=rows.items, now_ms=now_ms)
         if rows.behaviours:
             run(tx, "ingest/merge_item_behaviour", rows=rows.behaviours, half_life_ms=h)
@@ -122,3 +124,30 @@ class GraphWriter:
         if interests:
             run(tx, "ingest/update_interests", rows=interests, half_life_ms=h)
         run(tx, "ingest/record_seen_events", ids=rows.event_ids, now_ms=now_ms)
+
+
+def clamp_item_metadata(items: list[dict[str, Any]], events: Sequence[Event], now_ms: int) -> None:
+    """Item metadata is "newest event wins", with each event's time clamped to ``now_ms``.
+
+    An event may be dated up to a day ahead; counted at its own time it would win against
+    every real catalogue update for that day. Clamped, it counts as "now" (so does the
+    Cypher, across batches). This redoes the batch's choice in place (``aggregate``'s rule:
+    the newest time wins, ties go to the later event, missing fields keep older values)
+    only when some event in the batch is dated ahead.
+    """
+    if all(ev.ts_ms <= now_ms for ev in events if ev.item is not None):
+        return
+    by_id = {row["id"]: row for row in items}
+    best: dict[str, int] = {}
+    for ev in events:
+        if ev.item is None or ev.item_id is None or ev.item_id not in by_id:
+            continue
+        row = by_id[ev.item_id]
+        if ev.item_id not in best:
+            best[ev.item_id] = -1
+            row["title"] = row["price"] = row["meta_ms"] = None
+        ts = min(ev.ts_ms, now_ms)
+        if ts >= best[ev.item_id]:
+            best[ev.item_id] = row["meta_ms"] = ts
+            row["title"] = ev.item.title if ev.item.title is not None else row["title"]
+            row["price"] = ev.item.price if ev.item.price is not None else row["price"]

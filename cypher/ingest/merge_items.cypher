@@ -1,7 +1,9 @@
 // Upsert items with their catalogue metadata and categories.
 // $rows: [{id, title?, price?, meta_ms?, categories: [string]}], $now_ms: int
-// Returns nothing. Metadata carries the time of the event that brought it (meta_ms) and only
-// newer metadata overwrites, so batches may commit in any order; missing fields never erase.
+// Returns nothing. Metadata carries the time of the event that brought it (meta_ms), clamped to
+// the time of ingest ($now_ms): an event dated ahead (ts may be up to a day in the future)
+// counts as "now", so it cannot block the real catalogue updates that follow it. Only newer
+// metadata overwrites, so batches may commit in any order; missing fields never erase.
 // An item's vector depends on its content only, so an item is marked for re-embedding
 // (content_seq, dirty_seq, dirty_since) when it is new or its title, price or categories change;
 // behaviour alone never dirties it. A new or changed title is marked text_pending for the text pass.
@@ -9,17 +11,18 @@ UNWIND $rows AS row
 MERGE (i:Item {id: row.id})
   ON CREATE SET i.content_seq = 0, i.dirty_seq = 1, i.dirty_since = datetime({epochMillis: $now_ms}),
                 i.touched_ms = $now_ms
-WITH i, row, row.meta_ms IS NOT NULL AND (i.meta_at IS NULL OR row.meta_ms >= i.meta_at) AS newer
-WITH i, row, newer,
+WITH i, row, CASE WHEN row.meta_ms > $now_ms THEN $now_ms ELSE row.meta_ms END AS meta_ms
+WITH i, row, meta_ms, meta_ms IS NOT NULL AND (i.meta_at IS NULL OR meta_ms >= i.meta_at) AS newer
+WITH i, row, meta_ms, newer,
      CASE WHEN row.title IS NOT NULL AND (newer OR i.title IS NULL) THEN row.title ELSE i.title END AS title,
      CASE WHEN row.price IS NOT NULL AND (newer OR i.price IS NULL) THEN row.price ELSE i.price END AS price
-WITH i, row, newer, title, price,
+WITH i, row, meta_ms, newer, title, price,
      coalesce(title, '') <> coalesce(i.title, '') OR coalesce(price, -1.0) <> coalesce(i.price, -1.0) AS changed
 SET i.text_pending = CASE WHEN title IS NOT NULL AND title <> coalesce(i.title, '') THEN true
                           ELSE i.text_pending END,
     i.title = title,
     i.price = price,
-    i.meta_at = CASE WHEN newer THEN row.meta_ms ELSE i.meta_at END,
+    i.meta_at = CASE WHEN newer THEN meta_ms ELSE i.meta_at END,
     i.content_seq = coalesce(i.content_seq, 0) + CASE WHEN changed THEN 1 ELSE 0 END,
     i.dirty_seq = coalesce(i.dirty_seq, 0) + CASE WHEN changed THEN 1 ELSE 0 END,
     i.dirty_since = CASE WHEN changed THEN coalesce(i.dirty_since, datetime({epochMillis: $now_ms}))
