@@ -124,9 +124,11 @@ def _writer(driver: Any, settings: Settings, embed: bool = True) -> Any:
                        after_commit=UpdateBehind(UserUpdater(driver, settings, RuntimeCache(settings))))
 
 
-def cmd_ingest(args: argparse.Namespace, settings: Settings) -> None:
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int | None:
+    """Exit status 0 when every line landed, 1 when some were rejected (see the dead-letter file)."""
     if args.follow:
-        return _follow(args, settings)
+        _follow(args, settings)
+        return None
     if not args.paths:
         raise InputError("ingest needs at least one PATH, or --follow redis://host:port/db/stream")
     from ingest.pipeline import sync
@@ -140,6 +142,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> None:
     out = report.as_dict()
     _emit(args, {**{k: out[k] for k in ("accepted", "rejected", "duplicates", "events_per_s", "dead_letter")},
                  "text": text}, _ingest_summary)
+    return 1 if report.rejected else 0
 
 
 def _text_pass(driver: Any, settings: Settings, *, progress: bool, everything: bool = False,
@@ -468,7 +471,8 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> None:
         if rows:
             w = csv.DictWriter(buf, fieldnames=columns)
             w.writeheader()
-            w.writerows({k: _fmt(v) for k, v in r.items()} for r in cells)
+            w.writerows({k: _fmt(v) if isinstance(raw[k], int | float) else _csv_text(_fmt(v)) for k, v in r.items()}
+                        for raw, r in zip(rows, cells, strict=True))
         print(buf.getvalue(), end="")
         return
     _emit(args, {"query": f"analyst/{analyst.describe(args.name).name}", "rows": rows},
@@ -515,6 +519,11 @@ def cmd_browser(args: argparse.Namespace, settings: Settings | None) -> None:
             pass
         return
     print(browser_assets.guide() if args.action == "guide" else browser_assets.style(), end="")
+
+
+def _csv_text(text: str) -> str:
+    """A text cell a spreadsheet must not run as a formula gets a leading quote (numbers stay as they are)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _cell(v: Any) -> str:
@@ -731,7 +740,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 settings = Settings.from_env()
             except InterestGraphError:
                 settings = None
-        args.func(args, settings)
+        code = args.func(args, settings)
     except InputError as e:
         print(f"interestgraph: {e}", file=sys.stderr)
         return 2
@@ -741,7 +750,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interestgraph: interrupted", file=sys.stderr)
         return 130
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":
