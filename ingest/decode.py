@@ -90,11 +90,13 @@ def _constant(text: str) -> Any:
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise DecodeError(f"duplicate key {preview(key, 40)!r} in a JSON object")
-        out[key] = value
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DecodeError(f"duplicate key {preview(key, 40)!r} in a JSON object")
+            seen.add(key)
     return out
 
 
@@ -112,13 +114,23 @@ def _check_strings(value: Any, depth: int = 0) -> None:
             _check_strings(v, depth + 1)
 
 
+# Decoders are built once (json.loads with hooks would build one per call). Numbers are
+# runs of these characters, so a text without a run longer than the cap needs no int hook.
+_DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_float=_float, parse_constant=_constant)
+_DECODER_LONG = json.JSONDecoder(object_pairs_hook=_object, parse_float=_float, parse_constant=_constant,
+                                 parse_int=_int)
+_LONG_RUN = re.compile(r"[0-9eE.+\-]{%d,}" % (MAX_NUMBER_CHARS + 1))
+# A surrogate in the value comes from an escape (or was in the text already).
+_MAY_HOLD_SURROGATE = re.compile("\\\\u[dD][89a-fA-F]|[\ud800-\udfff]")
+
+
 def loads(text: str) -> Any:
     """``json.loads`` within the limits above; raises only :class:`DecodeError`."""
     try:
         check_depth(text)
-        value = json.loads(text, object_pairs_hook=_object, parse_int=_int, parse_float=_float,
-                           parse_constant=_constant)
-        _check_strings(value)
+        value = (_DECODER_LONG if _LONG_RUN.search(text) else _DECODER).decode(text)
+        if _MAY_HOLD_SURROGATE.search(text):
+            _check_strings(value)
         return value
     except DecodeError:
         raise

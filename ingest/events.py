@@ -389,9 +389,7 @@ def _check_encodable(ev: Event) -> None:
     strings = [ev.event_id, ev.user_id, ev.item_id, ev.query, ev.text]
     if ev.item is not None:
         strings += [ev.item.title, *ev.item.categories]
-    for s in strings:
-        if s is not None:
-            try:
-                s.encode("utf-8")
-            except UnicodeEncodeError:
-                raise InvalidEvent("a field cannot be encoded as UTF-8") from None
+    try:
+        "".join([s for s in strings if s is not None]).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidEvent("a field cannot be encoded as UTF-8") from None
