@@ -119,7 +119,7 @@ def _check_strings(value: Any, depth: int = 0) -> None:
 _DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_float=_float, parse_constant=_constant)
 _DECODER_LONG = json.JSONDecoder(object_pairs_hook=_object, parse_float=_float, parse_constant=_constant,
                                  parse_int=_int)
-_LONG_RUN = re.compile(r"[0-9eE.+\-]{%d,}" % (MAX_NUMBER_CHARS + 1))
+_LONG_RUN = re.compile(r"[0-9eE.+\-]{" + str(MAX_NUMBER_CHARS + 1) + ",}")
 # A surrogate in the value comes from an escape (or was in the text already).
 _MAY_HOLD_SURROGATE = re.compile("\\\\u[dD][89a-fA-F]|[\ud800-\udfff]")
 
