@@ -19,6 +19,7 @@ RUN_DIR := $(INTERESTGRAPH_HOME)/run
 LOG_DIR := $(INTERESTGRAPH_HOME)/logs
 REDIS_DIR := $(INTERESTGRAPH_HOME)/redis
 PASSWORD_FILE := $(INTERESTGRAPH_HOME)/neo4j.password
+REDIS_PASSWORD_FILE := $(INTERESTGRAPH_HOME)/redis.password
 
 # The local Neo4j password: from the environment, else generated once into a 0600 file.
 # It reaches commands through the environment only, never a command line.
@@ -27,9 +28,17 @@ NEO4J_PASSWORD := $(shell mkdir -p "$(INTERESTGRAPH_HOME)" && { [ -s "$(PASSWORD
 endif
 export NEO4J_PASSWORD
 
+# Redis requires a password too, made the same way; clients read REDIS_PASSWORD, and
+# redis-server reads it from a 0600 config file (redis-cli from REDISCLI_AUTH).
+ifndef REDIS_PASSWORD
+REDIS_PASSWORD := $(shell mkdir -p "$(INTERESTGRAPH_HOME)" && { [ -s "$(REDIS_PASSWORD_FILE)" ] || (umask 077 && head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' > "$(REDIS_PASSWORD_FILE)"); } && cat "$(REDIS_PASSWORD_FILE)")
+endif
+export REDIS_PASSWORD
+export REDISCLI_AUTH := $(REDIS_PASSWORD)
+
 DEPS_STAMP := $(VENV)/.deps-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: help demo test venv neo4j redis worker worker-stop schema models services stop lint unit integration chromium browser-assets browser-assets-stop
+.PHONY: secrets help demo test venv neo4j redis worker worker-stop schema models services stop lint unit integration chromium browser-assets browser-assets-stop
 
 help:
 	@echo "make demo   set up everything, ingest the sample events, refresh embeddings via Celery, recommend"
@@ -54,17 +63,19 @@ neo4j: venv
 redis:
 	@command -v redis-server >/dev/null || $(SUDO) apt-get install -y --no-install-recommends redis-server \
 	  || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends redis-server; }
-	@mkdir -p $(REDIS_DIR)
-	@redis-cli -p 6379 ping 2>/dev/null | grep -q PONG || redis-server --port 6379 --bind 127.0.0.1 --daemonize yes \
-	  --dir $(REDIS_DIR) --pidfile $(REDIS_DIR)/redis.pid --logfile $(REDIS_DIR)/redis.log \
-	  --appendonly yes --appendfsync everysec
+	@umask 077 && mkdir -p $(REDIS_DIR) && printf 'requirepass %s\n' "$$REDIS_PASSWORD" > $(REDIS_DIR)/redis.conf
+	@if env -u REDISCLI_AUTH redis-cli -p 6379 ping 2>/dev/null | grep -q PONG; then \
+	  echo "a Redis without a password answers on :6379; stop it (redis-cli -p 6379 shutdown) and run make again" >&2; exit 1; fi
+	@redis-cli -p 6379 ping 2>/dev/null | grep -q PONG || (umask 077 && redis-server $(REDIS_DIR)/redis.conf --port 6379 \
+	  --bind 127.0.0.1 --daemonize yes --dir $(REDIS_DIR) --pidfile $(REDIS_DIR)/redis.pid --logfile $(REDIS_DIR)/redis.log \
+	  --appendonly yes --appendfsync everysec --proto-max-bulk-len 1mb)
 	@for i in $$(seq 300); do redis-cli -p 6379 ping 2>/dev/null | grep -q PONG && exit 0; sleep 0.1; done; \
-	  echo "Redis did not start; see $(REDIS_DIR)/redis.log" >&2; exit 1
+	  echo "Redis did not start (or does not accept REDIS_PASSWORD); see $(REDIS_DIR)/redis.log" >&2; exit 1
 
 # Always restarts, so the worker runs the code of this checkout.
 worker: venv redis worker-stop
 	@mkdir -p $(RUN_DIR) $(LOG_DIR)
-	@$(VENV)/bin/celery --workdir=$(CURDIR) -A workers worker -Q ingest,nlp,gnn -n ig@%h -c 1 --detach \
+	@umask 077 && $(VENV)/bin/celery --workdir=$(CURDIR) -A workers worker -Q ingest,nlp,gnn -n ig@%h -c 1 --detach \
 	  --pidfile=$(RUN_DIR)/worker.pid --logfile=$(LOG_DIR)/worker.log --loglevel=INFO
 	@$(IG) workers ping --timeout 90
 
@@ -87,7 +98,7 @@ chromium:
 # loads both on connect. Always restarts, so it serves this checkout's files.
 browser-assets: venv browser-assets-stop
 	@mkdir -p $(RUN_DIR) $(LOG_DIR)
-	@nohup $(IG) browser serve > $(LOG_DIR)/browser-assets.log 2>&1 & echo $$! > $(RUN_DIR)/browser-assets.pid
+	@umask 077 && nohup $(IG) browser serve > $(LOG_DIR)/browser-assets.log 2>&1 & echo $$! > $(RUN_DIR)/browser-assets.pid
 	@for i in $$(seq 100); do $(VENV)/bin/python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:7476/style.grass', timeout=1)" 2>/dev/null && exit 0; sleep 0.1; done; \
 	  echo "the Browser asset server did not start; see $(LOG_DIR)/browser-assets.log" >&2; exit 1
 
@@ -115,6 +126,14 @@ demo: services browser-assets
 	@echo "Neo4j Browser: http://localhost:7474/browser/  (bolt://localhost:7687, user neo4j,"
 	@echo "password in $(PASSWORD_FILE)). On connect it applies the project's style and opens"
 	@echo "the analyst guide (served on http://localhost:7476/). Stop everything with: make stop"
+
+# Secrets for docker-compose.yml, made once (0600 files in ./secrets, which git ignores).
+secrets:
+	@umask 077 && mkdir -p secrets && for f in neo4j_password redis_password; do \
+	  [ -s secrets/$$f ] || head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' > secrets/$$f; done; \
+	  [ -s secrets/neo4j_auth ] || printf 'neo4j/%s' "$$(cat secrets/neo4j_password)" > secrets/neo4j_auth; \
+	  [ -s secrets/flower_basic_auth ] || printf 'flower:%s' "$$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')" > secrets/flower_basic_auth; \
+	  echo "secrets in $(CURDIR)/secrets (Flower's user:password is in secrets/flower_basic_auth)"
 
 lint: venv
 	$(VENV)/bin/ruff check $(PKGS) tests

@@ -3,8 +3,11 @@
 A consumer acknowledges entries only after the Neo4j transaction that applied them has
 committed, so a crash between the two leaves them pending; they are read again (our own
 pending entries first, then idle entries of dead consumers via ``XAUTOCLAIM``) and the
-event ledger turns the replay into a no-op. Invalid entries are dead-lettered *before*
-they are acknowledged. The entry id's millisecond part is the acceptance time.
+event ledger turns the replay into a no-op. Invalid entries (bad UTF-8, bad JSON, over
+``MAX_LINE_BYTES``, breaking the contract, or refused by the database) are dead-lettered
+*before* they are acknowledged, so a poison entry never blocks the group, and acknowledged
+entries are trimmed away (``XTRIM MINID``), so the stream stays bounded. The entry id's
+millisecond part is the acceptance time.
 
 Stream URLs look like ``redis://host:6379/0/events``: the last path segment names the
 stream, the one before it the database.
@@ -23,16 +26,19 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
+from neo4j.exceptions import ClientError
 
 from ingest.deadletter import DeadLetters
 from ingest.events import Event, InvalidEvent, parse_record
-from ingest.sources import Rejection
+from ingest.sources import MAX_LINE_BYTES, Rejection, decode_json_record
 from ingest.writer import GraphWriter
 from interestgraph.errors import InputError, TransientGraphError
+from interestgraph.settings import redact_url, redis_password
 
 log = logging.getLogger(__name__)
 
 FIELD = "event"
+_FIELD_KEY = FIELD.encode()
 DEFAULT_GROUP = "interestgraph"
 CLAIM_IDLE_MS = 30_000
 
@@ -59,8 +65,19 @@ class StreamSpec:
             raise InputError(f"stream URL must look like redis://host:port/<db>/<stream>, got {url!r}")
         return cls(urlunsplit((parts.scheme, parts.netloc, f"/{db}", "", "")), stream)
 
-    def client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.redis_url, decode_responses=True)
+    def client(self, password: str | None = None) -> redis.Redis:
+        """A client that returns bytes: entries are decoded (and may be refused) one by one.
+
+        The password is ``password``, else ``REDIS_PASSWORD(_FILE)``, unless the URL has one.
+        """
+        has_auth = "@" in urlsplit(self.redis_url).netloc
+        pw = None if has_auth else (password if password is not None else redis_password()) or None
+        return redis.Redis.from_url(self.redis_url, password=pw, decode_responses=False)
+
+    @property
+    def public_name(self) -> str:
+        """``stream@url`` without credentials, for dead letters and logs."""
+        return f"{self.stream}@{redact_url(self.redis_url)}"
 
 
 def publish(client: redis.Redis, stream: str, records: Iterable[dict[str, Any] | str],
@@ -69,9 +86,11 @@ def publish(client: redis.Redis, stream: str, records: Iterable[dict[str, Any] |
     ids: list[str] = []
     pipe = client.pipeline(transaction=False)
     pending = 0
-    for rec in records:
+    for n, rec in enumerate(records):
         payload = rec if isinstance(rec, str) else json.dumps(rec, ensure_ascii=False)
-        pipe.xadd(stream, {FIELD: payload})
+        if len(payload.encode("utf-8", "surrogatepass")) > MAX_LINE_BYTES:
+            raise InputError(f"record {n + 1} is longer than {MAX_LINE_BYTES} bytes, the limit of a stream entry")
+        pipe.xadd(stream, {FIELD: payload.encode("utf-8", "surrogatepass")})
         pending += 1
         if pending >= pipeline_size:
             ids.extend(pipe.execute())
@@ -81,9 +100,16 @@ def publish(client: redis.Redis, stream: str, records: Iterable[dict[str, Any] |
     return ids
 
 
-def entry_ms(entry_id: str) -> int:
+def entry_ms(entry_id: str | bytes) -> int:
     """Acceptance time of a stream entry (the millisecond part of its id)."""
-    return int(entry_id.split("-", 1)[0])
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    return int(text.split("-", 1)[0])
+
+
+def _id_key(entry_id: str | bytes) -> tuple[int, int]:
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq or 0)
 
 
 @dataclass
@@ -123,7 +149,7 @@ class StreamConsumer:
             if "BUSYGROUP" not in str(e):
                 raise
 
-    def _read(self) -> tuple[list[tuple[str, dict[str, str]]], bool]:
+    def _read(self) -> tuple[list[tuple[bytes, dict[bytes, bytes]]], bool]:
         """Next entries: our own unacknowledged ones, then idle ones of others, then new ones."""
         if not self._own_pending_done:
             resp = self.client.xreadgroup(self.group, self.consumer, {self.spec.stream: "0"}, count=self.batch_size)
@@ -145,22 +171,65 @@ class StreamConsumer:
                                       count=self.batch_size, block=self.block_ms)
         return (list(resp[0][1]) if resp else []), False
 
-    def _decode(self, entries: Sequence[tuple[str, dict[str, str]]]) -> tuple[list[Event], dict[str, int]]:
+    def _decode(self, entries: Sequence[tuple[bytes, dict[bytes, bytes]]]) -> tuple[list[Event], dict[str, int]]:
+        """Events of ``entries``; every entry that is not one is dead-lettered, never raised."""
         events = []
         accepted: dict[str, int] = {}
-        source = f"{self.spec.stream}@{self.spec.redis_url}"
         for eid, fields in entries:
-            raw = fields.get(FIELD, "")
+            where = f"{self.spec.public_name}#{eid.decode()}"
+            raw = fields.get(_FIELD_KEY, b"")
+            rec = decode_json_record(raw, where, 0)
+            if isinstance(rec, Rejection):
+                self.dead.add(rec)
+                continue
             try:
-                rec = json.loads(raw)
                 ev = parse_record(rec)
-                events.append(ev)
-                accepted.setdefault(ev.event_id, entry_ms(eid))
-            except json.JSONDecodeError as e:
-                self.dead.add(Rejection(f"{source}#{eid}", 0, f"invalid JSON: {e.msg} at column {e.colno}", raw[:2000]))
             except InvalidEvent as e:
-                self.dead.add(Rejection(f"{source}#{eid}", 0, str(e), raw[:2000]))
+                self.dead.add(Rejection(where, 0, str(e), raw[:2000].decode("utf-8", "replace")))
+                continue
+            events.append(ev)
+            accepted.setdefault(ev.event_id, entry_ms(eid))
         return events, accepted
+
+    def _write(self, events: list[Event], accepted: dict[str, int]) -> tuple[int, int]:
+        """Apply ``events``; returns (accepted, duplicates).
+
+        A batch the database refuses as a whole (not an outage) is applied one event at a
+        time, and the events it refuses are dead-lettered, so one poison entry cannot block
+        the group. Outages propagate: nothing is acknowledged and the batch is read again.
+        """
+        try:
+            result = self.writer.write(events, accepted=accepted)
+            return result.accepted, result.duplicates
+        except (ClientError, ValueError, TypeError) as e:
+            log.warning("stream batch refused (%s); applying its %d events one by one", type(e).__name__, len(events))
+        done = dupes = 0
+        for ev in events:
+            try:
+                one = self.writer.write([ev], accepted={ev.event_id: accepted[ev.event_id]})
+            except (ClientError, ValueError, TypeError) as e:
+                self.dead.add(Rejection(self.spec.public_name, 0, f"refused by the database: {type(e).__name__}: "
+                                        f"{str(e)[:300]}", json.dumps({"event_id": ev.event_id})))
+                continue
+            done += one.accepted
+            dupes += one.duplicates
+        return done, dupes
+
+    def trim(self) -> None:
+        """Drop entries every group has acknowledged (``XTRIM MINID ~``), so the stream stays bounded.
+
+        The floor is, per group, its oldest pending entry, else its last delivered one.
+        """
+        floor: tuple[int, int] | None = None
+        for group in self.client.xinfo_groups(self.spec.stream):
+            name = group["name"]
+            low = group["last-delivered-id"]
+            if group["pending"]:
+                low = self.client.xpending(self.spec.stream, name)["min"]
+            key = _id_key(low)
+            floor = key if floor is None or key < floor else floor
+        if floor is not None and floor > (0, 0):
+            self.client.xtrim(self.spec.stream, minid=f"{floor[0]}-{floor[1]}", approximate=True)
 
     def poll(self) -> PollResult:
         entries, redelivered = self._read()
@@ -169,16 +238,16 @@ class StreamConsumer:
         before = self.dead.count
         started = time.perf_counter()
         events, accepted = self._decode(entries)
-        result = self.writer.write(events, accepted=accepted) if events else None
+        applied, duplicates = self._write(events, accepted) if events else (0, 0)
         # Only now, after the commit (and the dead letters are flushed), is it safe to ack.
         self.client.xack(self.spec.stream, self.group, *[eid for eid, _ in entries])
+        self.trim()
         log.info("stream batch: %d entries, %d applied, oldest waited %.3fs, written in %.3fs", len(entries),
-                 result.accepted if result else 0, time.time() - entry_ms(entries[0][0]) / 1000,
-                 time.perf_counter() - started)
+                 applied, time.time() - entry_ms(entries[0][0]) / 1000, time.perf_counter() - started)
         return PollResult(
             entries=len(entries),
-            accepted=result.accepted if result else 0,
-            duplicates=result.duplicates if result else 0,
+            accepted=applied,
+            duplicates=duplicates,
             rejected=self.dead.count - before,
             redelivered=len(entries) if redelivered else 0,
         )

@@ -551,11 +551,10 @@ def _params(pairs: Sequence[str]) -> dict[str, Any]:
 
 
 def cmd_ledger(args: argparse.Namespace, settings: Settings) -> None:
-    from interestgraph.graph import run_implicit
+    from ingest.ledger import prune
 
-    before_ms = int((time.time() - args.days * 86400) * 1000)
     with _driver(settings) as driver:
-        run_implicit(driver, settings, "ingest/prune_seen_events", before_ms=before_ms)
+        before_ms = prune(driver, settings, args.days)
     _emit(args, {"pruned_before_ms": before_ms}, lambda p: f"ledger entries older than {args.days} days removed")
 
 

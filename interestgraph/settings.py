@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from interestgraph.errors import ConfigError
 
@@ -45,6 +46,45 @@ class Secret:
         return hash(self._value)
 
 
+def read_secret(env: Mapping[str, str], name: str) -> str:
+    """``NAME`` from the environment, else the contents of the file named by ``NAME_FILE``
+    (Docker and Compose secrets); empty when neither is set."""
+    if env.get(name):
+        return env[name]
+    path = env.get(f"{name}_FILE")
+    if not path:
+        return ""
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as e:
+        raise ConfigError(f"{name}_FILE names {path!r}, which cannot be read: {e.strerror}") from None
+
+
+def redis_password(env: Mapping[str, str] | None = None) -> str:
+    """The Redis password (``REDIS_PASSWORD`` or ``REDIS_PASSWORD_FILE``); empty if unset."""
+    return read_secret(os.environ if env is None else env, "REDIS_PASSWORD")
+
+
+def with_password(url: str, password: str) -> str:
+    """``url`` with ``password`` filled in, unless the URL already carries credentials.
+
+    The result holds a secret: pass it to a client, never print it (see :func:`redact_url`).
+    """
+    parts = urlsplit(url)
+    if not password or "@" in parts.netloc:
+        return url
+    return urlunsplit((parts.scheme, f":{quote(password, safe='')}@{parts.netloc}", parts.path,
+                       parts.query, parts.fragment))
+
+
+def redact_url(url: str) -> str:
+    """``url`` without its user and password, for logs, dead letters and messages."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit((parts.scheme, "***@" + parts.netloc.rsplit("@", 1)[1], parts.path, parts.query, parts.fragment))
+
+
 def _default_home() -> Path:
     return Path(os.path.expanduser("~")) / ".local" / "share" / "interestgraph"
 
@@ -65,7 +105,9 @@ class Settings:
         neo4j_user: ``NEO4J_USER``.
         neo4j_password: ``NEO4J_PASSWORD``; required, there is no default.
         neo4j_database: ``NEO4J_DATABASE`` (default ``neo4j``).
-        broker_url: ``CELERY_BROKER_URL`` (default ``redis://localhost:6379/0``).
+        broker_url: ``CELERY_BROKER_URL`` (default ``redis://localhost:6379/0``); the
+            password is not part of it but of ``redis_password``.
+        redis_password: ``REDIS_PASSWORD`` (or a file named by ``REDIS_PASSWORD_FILE``).
         result_backend: ``CELERY_RESULT_BACKEND`` (default: the broker URL).
         device: ``INTERESTGRAPH_DEVICE``: ``auto``, ``cuda`` or ``cpu``.
         home: ``INTERESTGRAPH_HOME``: where the local Neo4j, Redis and state live.
@@ -79,6 +121,7 @@ class Settings:
     neo4j_database: str = "neo4j"
     broker_url: str = "redis://localhost:6379/0"
     result_backend: str = "redis://localhost:6379/0"
+    redis_password: Secret = field(default_factory=lambda: Secret(""))
     device: Device = "auto"
     home: Path = field(default_factory=_default_home)
     embedding_dim: int = 64
@@ -92,10 +135,11 @@ class Settings:
             ConfigError: a value is missing or malformed; the message names the variable.
         """
         env = os.environ if env is None else env
-        password = env.get("NEO4J_PASSWORD", "")
+        password = read_secret(env, "NEO4J_PASSWORD")
         if not password:
             raise ConfigError(
-                "NEO4J_PASSWORD is not set: expected the Neo4j password in the environment "
+                "NEO4J_PASSWORD is not set: expected the Neo4j password in the environment, or "
+                "NEO4J_PASSWORD_FILE naming a file that holds it "
                 "(make targets set it from $INTERESTGRAPH_HOME/neo4j.password)"
             )
         device = _device(env)
@@ -107,6 +151,7 @@ class Settings:
             neo4j_database=env.get("NEO4J_DATABASE", cls.neo4j_database),
             broker_url=broker,
             result_backend=env.get("CELERY_RESULT_BACKEND", broker),
+            redis_password=Secret(redis_password(env)),
             device=device,
             home=resolve_home(env),
             half_life_days=_positive_float(env, "INTERESTGRAPH_HALF_LIFE_DAYS", cls.half_life_days),

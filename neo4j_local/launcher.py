@@ -26,7 +26,6 @@ from interestgraph.settings import Secret
 
 BOLT_PORT = 7687
 HTTP_PORT = 7474
-_INITIAL_PASSWORD = "neo4j"  # Neo4j's documented first-start password, changed at once
 _MIN_PASSWORD = 8
 _MIN_JAVA = 17
 
@@ -60,6 +59,10 @@ class Layout:
     @property
     def logs(self) -> Path:
         return self.root / "logs"
+
+    @property
+    def run(self) -> Path:
+        return self.root / "run"
 
     @property
     def marker(self) -> Path:
@@ -238,16 +241,30 @@ def _wait_for_bolt(uri: str, user: str, password: str, timeout: float) -> Except
     return last
 
 
-def _set_initial_password(uri: str, password: Secret) -> None:
-    """Replace Neo4j's first-start password through Bolt, as a parameter (never argv)."""
-    from neo4j import GraphDatabase
+def _argfile_quote(value: str) -> str:
+    """One argument of a picocli @-file: double-quoted, with backslash and quote escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
-    from cypher import query
 
-    with GraphDatabase.driver(uri, auth=("neo4j", _INITIAL_PASSWORD)) as driver:
-        with driver.session(database="system") as session:
-            session.run(query("admin/change_initial_password"),
-                        old=_INITIAL_PASSWORD, new=password.reveal()).consume()
+def _set_initial_password(layout: Layout, password: Secret) -> None:
+    """Store the password before the first start, so the server never runs with a default one.
+
+    ``neo4j-admin dbms set-initial-password`` takes the password as an argument; it gets
+    it from a 0600 @-file (picocli expands it), so it never appears on a command line.
+    """
+    java = require_tool("java", "run Neo4j")
+    layout.run.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="initial-", dir=layout.run)  # mkstemp creates it 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(_argfile_quote(password.reveal()))
+        proc = subprocess.run([java, "-cp", f"{layout.lib}/*", "org.neo4j.server.startup.Neo4jAdminCommand",
+                               "dbms", "set-initial-password", f"@{name}"],
+                              capture_output=True, text=True, env=layout.env(), timeout=180)
+    finally:
+        os.unlink(name)
+    if proc.returncode != 0:
+        raise LocalServiceError(f"could not set Neo4j's initial password: {(proc.stdout + proc.stderr).strip()[-300:]}")
 
 
 def start(layout: Layout, password: Secret, *, timeout: float = 120, echo: bool = True) -> str:
@@ -272,16 +289,13 @@ def start(layout: Layout, password: Secret, *, timeout: float = 120, echo: bool 
                 f"port {port} is already taken by another process; stop it "
                 f"(e.g. `ss -ltnp 'sport = :{port}'` shows who) and run `interestgraph neo4j start` again"
             )
-    first_start = not (layout.data / "dbms" / "auth.ini").exists()
+    if not (layout.data / "databases" / "system").exists():
+        _set_initial_password(layout, password)
     if echo:
         print("Starting Neo4j...", file=sys.stderr, flush=True)
     proc = _neo4j_command(layout, "start")
     if proc.returncode != 0:
         raise LocalServiceError(f"Neo4j did not start: {_first_error(layout)}")
-    if first_start:
-        err = _wait_for_bolt(uri, "neo4j", _INITIAL_PASSWORD, timeout)
-        if err is None or "change" in str(err).lower():
-            _set_initial_password(uri, password)
     err = _wait_for_bolt(uri, "neo4j", password.reveal(), timeout)
     if err is not None:
         detail = _first_error(layout) if not is_running(layout) else str(err)

@@ -31,6 +31,8 @@ if not _installed & set(_FAMILIES[1:]):
             font_manager.fontManager.addfont(_path)
     _installed = {f.name for f in font_manager.fontManager.ttflist}
 plt.rcParams["font.family"] = [f for f in _FAMILIES if f in _installed] or ["DejaVu Sans"]
+# Titles and ids are data: "$\foo$" must print as typed, not be parsed as mathtext.
+plt.rcParams["text.parse_math"] = False
 
 # One colour per node label, the same as the Browser style (cypher/browser/style.grass).
 LABEL_COLOURS = {"User": "#4C8EDA", "Item": "#F79767", "Category": "#57C7E3", "Query": "#C990C0"}

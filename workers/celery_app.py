@@ -8,22 +8,42 @@ import, so Flower and beat start without Neo4j credentials.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from celery import Celery
 from kombu import Queue
+from redis.credentials import CredentialProvider
+
+from interestgraph.settings import redis_password, with_password
 
 QUEUES = ("ingest", "nlp", "gnn")
 REFRESH_EVERY_S = float(os.environ.get("INTERESTGRAPH_REFRESH_EVERY_S", "1.0"))
 TEXT_EVERY_S = float(os.environ.get("INTERESTGRAPH_TEXT_EVERY_S", "2.0"))
+LEDGER_DAYS = float(os.environ.get("INTERESTGRAPH_LEDGER_DAYS", "30"))
 # A Redis stream to consume on the ingest queue, e.g. redis://redis:6379/0/events.
 STREAM_URL = os.environ.get("INTERESTGRAPH_STREAM_URL", "")
 
 _broker = os.environ.get("CELERY_BROKER_URL", "redis://localhost:6379/0")
 
+
+class RedisPassword(CredentialProvider):
+    """Hands the Redis password (``REDIS_PASSWORD(_FILE)``) to each result-backend connection."""
+
+    def get_credentials(self) -> tuple[str]:
+        return (redis_password(),)
+
+
+_auth: dict[str, Any] = {"credential_provider": RedisPassword()} if redis_password() else {}
+
 app = Celery("interestgraph", include=["workers.tasks"])
 app.conf.update(
     broker_url=_broker,
+    # The broker's password lives only in memory: the read/write URLs win over CELERY_BROKER_URL
+    # (which Celery would otherwise prefer to its config); Celery masks them in its banner.
+    broker_read_url=with_password(_broker, redis_password()),
+    broker_write_url=with_password(_broker, redis_password()),
     result_backend=os.environ.get("CELERY_RESULT_BACKEND", _broker),
+    redis_backend_credential_provider=_auth.get("credential_provider"),
     task_queues=[Queue(q) for q in QUEUES],
     task_default_queue="gnn",
     task_routes={
@@ -55,6 +75,11 @@ app.conf.update(
             "schedule": TEXT_EVERY_S,
             "kwargs": {"max_rounds": 4},
             "options": {"expires": TEXT_EVERY_S * 3},
+        },
+        "prune-ledger": {
+            "task": "interestgraph.ingest.prune_ledger",
+            "schedule": 3600.0,
+            "options": {"expires": 1800.0},
         },
         "refresh-similar": {
             "task": "interestgraph.gnn.similar",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
@@ -12,11 +11,10 @@ from gnn.online import UserUpdater
 from gnn.refresh import RuntimeCache
 from gnn.refresh import refresh as refresh_nodes
 from gnn.registry import registered
-from ingest.pipeline import sync
 from ingest.writer import GraphWriter
 from interestgraph.errors import TransientGraphError
 from workers import resources
-from workers.celery_app import app
+from workers.celery_app import LEDGER_DAYS, app
 
 RETRY = {
     "autoretry_for": (TransientGraphError, TransientError, ServiceUnavailable, SessionExpired),
@@ -44,13 +42,6 @@ def refresh(all_nodes: bool = False, max_batches: int | None = None, batch_size:
     return report.as_dict()
 
 
-@app.task(name="interestgraph.ingest.file", acks_late=True, **RETRY)
-def ingest_file(path: str, dead_letter: str, batch_size: int = 2000) -> dict[str, Any]:
-    """Ingest one event file that the worker can read; replays are no-ops (event ledger)."""
-    writer = GraphWriter(resources.driver(), resources.settings())
-    return sync([Path(path)], writer, Path(dead_letter), batch_size=batch_size, progress=False).as_dict()
-
-
 @app.task(name="interestgraph.ingest.drain_stream", acks_late=True, **RETRY)
 def drain_stream(url: str, max_seconds: float = 5.0, batch_size: int = 2000) -> dict[str, Any]:
     """Consume a Redis stream for up to ``max_seconds`` (beat re-queues it); acks after commit."""
@@ -66,6 +57,14 @@ def drain_stream(url: str, max_seconds: float = 5.0, batch_size: int = 2000) -> 
         consumer = StreamConsumer(StreamSpec.parse(url), writer, dead,
                                   consumer=f"celery-{os.getpid()}", batch_size=batch_size, block_ms=200)
         return asdict(consumer.drain(max_seconds=max_seconds))
+
+
+@app.task(name="interestgraph.ingest.prune_ledger", acks_late=True, **RETRY)
+def prune_ledger(days: float = LEDGER_DAYS) -> int:
+    """Drop exactly-once ledger entries older than ``days`` (beat runs it hourly)."""
+    from ingest.ledger import prune
+
+    return prune(resources.driver(), resources.settings(), days)
 
 
 @app.task(name="interestgraph.gnn.similar", acks_late=True, **RETRY)

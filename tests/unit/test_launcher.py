@@ -35,3 +35,8 @@ def test_conf_template_keeps_auth_on():
     conf = launcher._conf_template().format(bolt_port=1, http_port=2)
     assert "dbms.security.auth_enabled=true" in conf
     assert "server.default_listen_address=127.0.0.1" in conf
+
+
+def test_initial_password_argfile_quotes_every_character():
+    assert launcher._argfile_quote("simple") == '"simple"'
+    assert launcher._argfile_quote('a b"c\\d') == '"a b\\"c\\\\d"'

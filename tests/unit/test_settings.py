@@ -25,3 +25,28 @@ def test_device_and_half_life_are_validated():
 def test_secret_equality_without_exposure():
     assert Secret("a") == Secret("a") and Secret("a") != Secret("b")
     assert repr(Secret("")) == "Secret('')"
+
+
+def test_secrets_come_from_the_environment_or_a_file(tmp_path):
+    from interestgraph.settings import read_secret
+
+    (tmp_path / "pw").write_text("from-a-file\n")
+    assert read_secret({"X": "direct", "X_FILE": str(tmp_path / "pw")}, "X") == "direct"
+    assert read_secret({"X_FILE": str(tmp_path / "pw")}, "X") == "from-a-file"
+    assert read_secret({}, "X") == ""
+    with pytest.raises(ConfigError, match="X_FILE names"):
+        read_secret({"X_FILE": str(tmp_path / "missing")}, "X")
+    s = Settings.from_env({"NEO4J_PASSWORD_FILE": str(tmp_path / "pw"), "REDIS_PASSWORD": "r3dis-pw"})
+    assert s.neo4j_password.reveal() == "from-a-file" and s.redis_password.reveal() == "r3dis-pw"
+    assert "r3dis" not in repr(s)
+
+
+def test_urls_take_a_password_in_memory_and_lose_it_for_display():
+    from interestgraph.settings import redact_url, with_password
+
+    assert with_password("redis://localhost:6379/0", "p@ss/word") == "redis://:p%40ss%2Fword@localhost:6379/0"
+    assert with_password("redis://:own@h:1/0", "other") == "redis://:own@h:1/0"
+    assert with_password("redis://h:1/0", "") == "redis://h:1/0"
+    assert redact_url("redis://:secret@h:1/0") == "redis://***@h:1/0"
+    assert redact_url("redis://user:secret@h:1/0/events") == "redis://***@h:1/0/events"
+    assert redact_url("redis://h:1/0") == "redis://h:1/0"

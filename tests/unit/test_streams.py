@@ -14,3 +14,10 @@ def test_stream_url_parsing():
 
 def test_entry_time():
     assert entry_ms("1795773600000-3") == 1795773600000
+
+
+def test_entry_ids_order_numerically():
+    from ingest.streams import _id_key
+
+    assert _id_key(b"1795773600000-10") > _id_key("1795773600000-9") > _id_key("999-99")
+    assert entry_ms(b"1795773600000-3") == 1795773600000

@@ -1,0 +1,98 @@
+"""Streams and the broker against hostile input, on the real Redis and Neo4j."""
+
+import json
+import os
+import time
+
+import pytest
+import redis
+
+from ingest.deadletter import DeadLetters
+from ingest.streams import StreamConsumer, StreamSpec
+from ingest.writer import GraphWriter
+from interestgraph.settings import redis_password, with_password
+
+BROKER = os.environ.get("CELERY_BROKER_URL", "redis://localhost:6379/0")
+
+
+def valid(prefix, n):
+    now = int(time.time() * 1000) - 60_000
+    return [{"event_id": f"{prefix}e{k}", "user_id": f"{prefix}u{k % 3}", "type": "view", "ts": now + k,
+             "item_id": f"{prefix}i{k % 5}"} for k in range(n)]
+
+
+def landed(driver, prefix):
+    return driver.execute_query("MATCH (e:SeenEvent) WHERE e.id STARTS WITH $p RETURN count(e) AS n",
+                                p=prefix).records[0]["n"]
+
+
+@pytest.fixture
+def stream(prefix):
+    # The password travels inside this URL, as a producer might write it: it must not reach dead letters.
+    spec = StreamSpec.parse(f"{with_password(BROKER, redis_password())}/{prefix}events")
+    yield spec
+    spec.client().delete(spec.stream)
+
+
+def test_redis_refuses_a_client_without_the_password():
+    assert redis_password(), "make sets REDIS_PASSWORD"
+    host = redis.Redis.from_url(BROKER, password=None)
+    with pytest.raises(redis.AuthenticationError):
+        host.ping()
+    assert redis.Redis.from_url(BROKER, password=redis_password()).ping()
+
+
+def test_poison_entries_are_dead_lettered_acknowledged_and_the_next_entries_land(driver, settings, prefix,
+                                                                                  stream, tmp_path):
+    client = stream.client()
+    good = valid(prefix, 20)
+    ts = good[0]["ts"]
+    poison = [
+        b"\xff\xfe not utf-8",
+        json.dumps({**good[0], "event_id": prefix + "p1", "ts": int("9" * 401)}).encode(),
+        b"[" * 5000 + b"]" * 5000,
+        json.dumps({"event_id": prefix + "p2", "user_id": "u", "type": "view", "ts": ts, "item_id": "i",
+                    "item": {"title": "bad \ud800 title"}}).encode("utf-8", "surrogatepass"),
+        json.dumps({**good[0], "event_id": prefix + "p3", "pad": "x" * 100_000}).encode(),
+        b'{"event_id": "a", "event_id": "b"}',
+    ]
+    for k, rec in enumerate(good):
+        if k < len(poison):
+            client.xadd(stream.stream, {"event": poison[k]})
+        client.xadd(stream.stream, {"event": json.dumps(rec)})
+    writer = GraphWriter(driver, settings)
+    with DeadLetters(tmp_path / "dead.jsonl") as dead:
+        total = StreamConsumer(stream, writer, dead, consumer="c1", batch_size=7, block_ms=100).drain(idle_exit_s=0.5)
+    assert total.accepted == len(good) and total.rejected == len(poison)
+    assert landed(driver, prefix) == len(good)
+    assert client.xpending(stream.stream, "interestgraph")["pending"] == 0
+    letters = [json.loads(line) for line in (tmp_path / "dead.jsonl").read_text().splitlines()]
+    assert len(letters) == len(poison) and all(letter["reason"] for letter in letters)
+    text = (tmp_path / "dead.jsonl").read_text()
+    assert redis_password() not in text and "***@" in text
+
+
+def test_acknowledged_entries_are_trimmed(driver, settings, prefix, stream, tmp_path):
+    client = stream.client()
+    for rec in valid(prefix, 1000):
+        client.xadd(stream.stream, {"event": json.dumps(rec)})
+    with DeadLetters(tmp_path / "dead.jsonl") as dead:
+        total = StreamConsumer(stream, GraphWriter(driver, settings), dead, consumer="c1", batch_size=250,
+                               block_ms=100).drain(idle_exit_s=0.5)
+    assert total.accepted == 1000
+    # MINID ~ trims whole internal nodes (100 entries by default), so a little may remain.
+    assert client.xlen(stream.stream) <= 200
+
+
+def test_redis_refuses_entries_over_its_bulk_limit(stream):
+    client = stream.client()
+    with pytest.raises(redis.RedisError):
+        client.xadd(stream.stream, {"event": b"x" * (2 * 1024 * 1024)})
+
+
+def test_no_task_takes_a_path():
+    import workers.tasks  # noqa: F401 - registers the tasks
+    from workers.celery_app import app
+
+    assert "interestgraph.ingest.file" not in app.tasks
+    assert "interestgraph.ingest.prune_ledger" in app.tasks
