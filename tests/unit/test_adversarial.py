@@ -10,7 +10,6 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -153,8 +152,7 @@ def test_gzip_bomb_reads_in_bounded_memory(tmp_path):
                           cwd=Path(__file__).parents[2])
     out, hwm_kb = proc.stdout.splitlines()
     assert json.loads(out) == [[1, {"n": 1}], [2, "line is longer than 65536 bytes"], [3, {"n": 3}]]
-    assert int(hwm_kb) < 200 * 1024, f"peak RSS {int(hwm_kb) // 1024} MB"
-    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 200 * 1024
+    assert int(hwm_kb) < 200 * 1024, f"peak RSS {int(hwm_kb) // 1024} MB"  # the child's own peak (VmHWM)
 
 
 def test_corrupt_gzip_rejects_the_rest_and_keeps_what_was_read(tmp_path):
