@@ -51,8 +51,9 @@ def _width(text: str) -> int:
 
 
 def _fmt(v: Any) -> str:
+    """A cell for people: floats to 4 significant digits (``--json`` keeps every digit)."""
     if isinstance(v, float):
-        return f"{v:.4f}"
+        return f"{v:.0f}" if abs(v) >= 10_000 else f"{v:.4g}"
     return "" if v is None else str(v)
 
 
@@ -127,8 +128,7 @@ def _writer(driver: Any, settings: Settings, embed: bool = True) -> Any:
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int | None:
     """Exit status 0 when every line landed, 1 when some were rejected (see the dead-letter file)."""
     if args.follow:
-        _follow(args, settings)
-        return None
+        return _follow(args, settings)
     if not args.paths:
         raise InputError("ingest needs at least one PATH, or --follow redis://host:port/db/stream")
     from ingest.pipeline import sync
@@ -176,7 +176,7 @@ def _text_pass(driver: Any, settings: Settings, *, progress: bool, everything: b
             return {**text.done.as_dict(), "error": str(e)}
 
 
-def _follow(args: argparse.Namespace, settings: Settings) -> None:
+def _follow(args: argparse.Namespace, settings: Settings) -> int:
     from dataclasses import asdict
 
     from ingest.deadletter import DeadLetters
@@ -199,6 +199,7 @@ def _follow(args: argparse.Namespace, settings: Settings) -> None:
     out.update({"seconds": round(seconds, 2), "dead_letter": str(dead.path) if dead.count else None,
                 "events_per_s": round((out.get("accepted", 0) + out.get("duplicates", 0)) / seconds, 1)})
     _emit(args, out, lambda p: _ingest_summary({"accepted": 0, "rejected": 0, "duplicates": 0, **p}))
+    return 1 if out.get("rejected") else 0
 
 
 def cmd_publish(args: argparse.Namespace, settings: Settings | None) -> None:

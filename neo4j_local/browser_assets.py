@@ -11,6 +11,7 @@ on every connect, and ``make demo`` starts the server. Nothing needs the interne
 from __future__ import annotations
 
 import json
+import re
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -30,6 +31,35 @@ EXAMPLES: dict[str, Any] = {
     "cohort": {"segment": "books", "min_share": 0.2}, "cohort_a": {"segment": "books", "min_share": 0.2},
     "cohort_b": {"segment": "beauty", "min_share": 0.2}, "model": None, "prefix": "",
 }
+
+
+# Float columns of the analyst queries that the Browser shows to 4 significant digits
+# (`interestgraph query ... --json` keeps full precision).
+ROUNDED = frozenset({
+    "score", "weight", "weight_now", "share", "share_a", "share_b", "difference", "lift", "before", "after",
+    "change", "strength", "segment_share", "top_share", "oldest_dirty_s", "refresh_per_s",
+    "gnn_p50_s", "gnn_p95_s", "gnn_p99_s",
+})
+_SIGNIFICANT = ("CASE WHEN {c} IS :: FLOAT AND {c} <> 0 AND abs({c}) < 1e300 THEN round({c}, "
+                "CASE WHEN abs({c}) >= 1000 THEN 0 ELSE 3 - toInteger(floor(log10(abs({c})))) END) ELSE {c} END AS {c}")
+
+
+def display_columns(returns: str, text: str) -> list[str]:
+    """The result columns named by a query's ``Returns:`` line that its final RETURN yields."""
+    final = text[text.upper().rfind("RETURN"):]
+    names = [m.group(0) for part in returns.rstrip(".").split(",")
+             if (m := re.match(r"[A-Za-z_][A-Za-z0-9_]*", part.strip()))]
+    return [n for n in names if re.search(rf"\b{n}\b", final)]
+
+
+def for_display(returns: str, text: str) -> str:
+    """``text`` wrapped so that its float columns come back rounded to 4 significant digits."""
+    columns = display_columns(returns, text)
+    if not ROUNDED & set(columns):
+        return text
+    shown = [_SIGNIFICANT.format(c=c) if c in ROUNDED else c for c in columns]
+    body = "\n".join("  " + line if line else line for line in text.strip().splitlines())
+    return "CALL () {\n" + body + "\n}\nRETURN " + ",\n       ".join(shown)
 
 
 def style() -> str:
@@ -75,9 +105,12 @@ def guide(half_life_ms: float = 14 * 86_400_000.0) -> str:
                                                  else f" (default {json.dumps(p.default)})")
                   + (f", {p.doc}" if p.doc else "") for p in q.params]
         lines += ["", f"Returns: {q.returns}", ""]
+        if ROUNDED & set(display_columns(q.returns, cypher.text(q.qualified))):
+            lines += [f"Numbers are shown to 4 significant digits; `interestgraph query {q.name} --json` "
+                      "has every digit.", ""]
         if params:
             lines += ["```cypher", f":param {_literal(params)}", "```", ""]
-        lines += ["```cypher", cypher.text(q.qualified), "```", "",
+        lines += ["```cypher", for_display(q.returns, cypher.text(q.qualified)), "```", "",
                   f"Shell: `interestgraph query {q.name}" + "".join(f" --param {n}=..." for n in params) + "`"]
         slides.append("\n".join(lines))
     return "\n\n---\n\n".join(slides) + "\n"

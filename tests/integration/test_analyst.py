@@ -294,3 +294,40 @@ def test_every_analyst_query_is_documented_and_tested():
     source = open(__file__, encoding="utf-8").read()
     untested = [a.name for a in documented if f'"{a.name}"' not in source and a.name != "refresh_status"]
     assert not untested, f"analyst queries without a test here: {untested}"
+
+
+@pytest.mark.parametrize("name, given", [
+    ("interest_profile", {"user_id": "a"}),
+    ("similar_users_explained", {"user_id": "a"}),
+    ("recommendations_explained", {"user_id": "a", "k": 2}),
+    ("cohort_members", {"cohort": {"segment": "sports", "min_share": 0.5}}),
+    ("co_behaviour_users", {"user_id": "a"}),
+])
+def test_browser_guide_shows_the_same_rows_to_four_significant_digits(driver, settings, g, name, given):
+    from neo4j_local.browser_assets import ROUNDED, for_display
+
+    p = g["p"]
+    given = {k: (f"{p}{v}" if k == "user_id" else
+                 {**v, "segment": f"{p}{v['segment']}"} if k == "cohort" else v) for k, v in given.items()}
+    query = analyst.describe(name)
+    params = analyst.bind(query, given, settings)
+    full = analyst.run(driver, settings, name, given)
+    shown = [{k: analyst.to_plain(v) for k, v in r.items()}
+             for r in driver.execute_query(for_display(query.returns, cypher_text(query)), params).records]
+    assert full and len(shown) == len(full)
+    rounded = 0
+    for a, b in zip(full, shown, strict=True):
+        assert list(a) == list(b)
+        for k in a:
+            if k in ROUNDED and isinstance(a[k], float) and a[k] != 0:
+                assert b[k] == pytest.approx(a[k], rel=5e-4) and len(f"{b[k]:.12g}".strip("-0.").replace(".", "")) <= 4
+                rounded += 1
+            else:
+                assert a[k] == b[k], k
+    assert rounded
+
+
+def cypher_text(query):
+    import cypher
+
+    return cypher.text(query.qualified)

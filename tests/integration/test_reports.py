@@ -32,7 +32,8 @@ def shop(driver, settings, tmp_path_factory):
         ("b", "view", "shoe", "sports", 0), ("b", "click", "novel", "books", 4), ("b", "view", "pan", "kitchen", 5),
     ]):
         recs.append({"event_id": f"{p}{n}", "user_id": f"{p}{u}", "type": kind, "ts": T0 + d * DAY,
-                     "item_id": f"{p}{item}", "item": {"title": f"<b>{item}</b> 标题 $\\foo$", "category": f"{p}{cat}"}})
+                     "item_id": f"{p}{item}",
+                     "item": {"title": f"<b>{item}</b> 标题 $\\foo$", "category": f"{p}{cat}"}})
     sync_records("t", recs, GraphWriter(driver, settings), tmp_path_factory.mktemp("dl") / "d.jsonl", progress=False)
     rng = np.random.default_rng()
     base = rng.normal(size=settings.embedding_dim)

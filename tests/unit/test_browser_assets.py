@@ -27,3 +27,15 @@ def test_style_covers_every_label_and_interest_band():
 
 def test_literals_are_cypher():
     assert browser_assets._literal({"a": "it's", "b": [1, None, True]}) == "{a: 'it\\'s', b: [1, null, true]}"
+
+
+def test_display_wrapper_rounds_only_float_columns_the_query_returns():
+    from neo4j_local.browser_assets import display_columns, for_display
+
+    text = "MATCH (n) RETURN n.id AS user_id, 1.5 AS score, 2 AS shared_items ORDER BY score"
+    returns = "user_id, score (cosine), shared_items, sorted by score."
+    assert display_columns(returns, text) == ["user_id", "score", "shared_items"]
+    shown = for_display(returns, text)
+    assert shown.startswith("CALL () {\n  MATCH (n)") and "round(score" in shown and "round(shared_items" not in shown
+    assert for_display("user_id.", "RETURN 1 AS user_id") == "RETURN 1 AS user_id"
+    assert "<title>" not in browser_assets.guide()
