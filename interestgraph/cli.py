@@ -401,12 +401,24 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_recommend(args: argparse.Namespace, settings: Settings) -> None:
+    from interestgraph import analyst
     from interestgraph.serve import recommend
 
     with _driver(settings) as driver:
-        rows = recommend(driver, settings, args.user_id, args.k)
+        if args.why:  # the same vector-index answer, with the graph paths that support each item
+            rows = analyst.run(driver, settings, "recommendations_explained", {"user_id": args.user_id, "k": args.k})
+        else:
+            rows = recommend(driver, settings, args.user_id, args.k)
     _emit(args, {"user_id": args.user_id, "items": rows},
-          lambda p: f"Recommendations for user {p['user_id']}:\n" + _table(p["items"], ["item_id", "title", "score"]))
+          lambda p: f"Recommendations for user {p['user_id']}:\n" + _table(p["items"], ["item_id", "title", "score"])
+          + ("\n" + "\n".join(_why(r) for r in p["items"]) if args.why and p["items"] else ""))
+
+
+def _why(row: dict[str, Any]) -> str:
+    """One line: why this item, as the analyst query's first path and its reasons."""
+    if not row["paths"]:
+        return f"  {row['item_id']}: near the shopper's recent items in the model's space (no graph path yet)"
+    return f"  {row['item_id']}: {row['paths'][0]}  ({'; '.join(row['reasons'])})"
 
 
 def cmd_similar(args: argparse.Namespace, settings: Settings) -> None:
@@ -722,6 +734,9 @@ def build_parser() -> argparse.ArgumentParser:
         c = sub.add_parser(name, help=what + ", from the vector index")
         c.add_argument("user_id")
         c.add_argument("--k", type=_positive_int, default=10)
+        if name == "recommend":
+            c.add_argument("--why", action="store_true",
+                           help="one line per item with the graph path that supports it (and reasons/paths in --json)")
         c.add_argument("--json", action="store_true")
         c.set_defaults(func=func)
     return p
