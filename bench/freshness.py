@@ -32,7 +32,7 @@ from tqdm import tqdm
 from bench.synthetic import StreamShape, events
 from gnn.refresh import refresh
 from ingest.pipeline import sync_records
-from ingest.streams import StreamSpec, publish
+from ingest.streams import StreamSpec, entry_ms, publish
 from ingest.text import TextPass
 from ingest.writer import GraphWriter
 from interestgraph.graph import read, run_implicit, write
@@ -163,7 +163,7 @@ def run_rate(driver: Driver, settings: Settings, *, rate: int, duration: float, 
             for start in range(0, len(records), per_tick):
                 chunk = records[start:start + per_tick]
                 ids = publish(client, stream.stream, chunk)
-                accepted.extend((r["user_id"], int(i.split("-")[0])) for r, i in zip(chunk, ids, strict=True))
+                accepted.extend((r["user_id"], entry_ms(i)) for r, i in zip(chunk, ids, strict=True))
                 bar.update(len(chunk))
                 next_tick += per_tick / rate
                 time.sleep(max(0.0, next_tick - time.monotonic()))
