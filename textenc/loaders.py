@@ -7,7 +7,7 @@ from pathlib import Path
 
 from interestgraph.settings import Settings
 from textenc.cache import CachedEncoder, VectorCache
-from textenc.encoders import HFEncoder, default_model_dir
+from textenc.encoders import HFEncoder, text_model_dir
 from textenc.sentiment import SentimentModel, default_sentiment_dir
 
 
@@ -26,8 +26,9 @@ def _sentiment(model_dir: Path, device: str) -> SentimentModel:
 
 
 def text_encoder(settings: Settings) -> CachedEncoder:
-    """Titles and queries: ``INTERESTGRAPH_TEXT_MODEL`` or the packaged MiniLM, behind the vector cache."""
-    return _encoder(default_model_dir(), settings.device, cache_path(settings))
+    """Titles and queries: ``INTERESTGRAPH_TEXT_MODEL`` or bge-small-zh-v1.5 (converted on first use), behind
+    the vector cache."""
+    return _encoder(text_model_dir(), settings.device, cache_path(settings))
 
 
 def sentiment_model(settings: Settings) -> SentimentModel:

@@ -1,4 +1,5 @@
-"""Text encoders, the vector cache and the review corpus, on real texts with the packaged model."""
+"""Text encoders, the vector cache, the review corpus and the review model's heads, on real texts
+(MiniLM, the packaged English encoder that stays selectable; the Chinese default is in test_bge.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ import pytest
 
 import textenc
 from textenc.cache import CachedEncoder, VectorCache
-from textenc.encoders import HFEncoder, model_dim, packaged_minilm_dir, unknown_rate
+from textenc.encoders import HFEncoder, model_dim, packaged_minilm_dir
 from textenc.reviews import load_reviews, split
-from textenc.sentiment import build_vocab, cjk_share, make_tokenizer
+from textenc.sentiment import AttentionHead, NgramHead, Recipe, TokenStates, cjk_share
 
 
 @pytest.fixture(scope="module")
@@ -93,18 +94,52 @@ def test_review_split_is_fixed_deduplicated_and_disjoint():
     assert 0.4 < sum(r.label for r in test_a) / len(test_a) < 0.6
 
 
-def test_vocab_spells_ascii_and_keeps_frequent_chars():
-    vocab = build_vocab(["好好好", "差差", "一"], min_count=2)
-    assert vocab[:5] == ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    assert "好" in vocab and "差" in vocab and "一" not in vocab
-    assert "a" in vocab and "##z" in vocab and "7" in vocab
+def test_ngram_head_is_plain_arrays_and_scores_as_scikit_learn_does(tmp_path):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
 
-
-def test_review_tokenizer_reads_the_corpus_character_by_character():
     train, test = split()
-    tok = make_tokenizer(build_vocab([r.text for r in train], min_count=2), max_length=128)
-    assert tok.tokenize("质量很好，iPhone") == ["质", "量", "很", "好", "，", "i", "##p", "##h", "##o", "##n", "##e"]
-    assert unknown_rate(tok, [r.text for r in test[:300]]) < 0.01
+    texts, labels = [r.text for r in train[:1500]], [r.label for r in train[:1500]]
+    head = NgramHead.fit(texts, labels, ngram_max=3, c=3.0)
+    head.save(tmp_path / "ngram.npz")
+    back = NgramHead.load(tmp_path / "ngram.npz")  # allow_pickle=False: data only
+    vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
+    ref = LogisticRegression(C=3.0, max_iter=3000, random_state=0).fit(vec.fit_transform(texts), labels)
+    probe = [r.text for r in test[:200]] + ["iPhone 质量很好", ""]
+    assert np.allclose(back.scores(probe), ref.predict_proba(vec.transform(probe))[:, 1], atol=1e-9)
+    with np.load(tmp_path / "ngram.npz", allow_pickle=False) as z:
+        assert z["terms"].dtype.kind == "U"
+
+
+def test_ngram_head_with_naive_bayes_ratios_round_trips(tmp_path):
+    train, test = split()
+    texts, labels = [r.text for r in train[:1500]], [r.label for r in train[:1500]]
+    head = NgramHead.fit(texts, labels, ngram_max=4, c=3.0, min_df=2, nb=True)
+    head.save(tmp_path / "ngram.npz")
+    back = NgramHead.load(tmp_path / "ngram.npz")
+    probe = [r.text for r in test[:300]]
+    assert np.allclose(back.scores(probe), head.scores(probe))
+    assert np.mean((back.scores(probe) >= 0.5) == np.array([r.label for r in test[:300]], dtype=bool)) > 0.75
+
+
+def test_attention_head_learns_from_token_states_and_round_trips(tmp_path):
+    rng = np.random.default_rng(0)
+    lens = rng.integers(2, 12, size=600)
+    offsets = np.concatenate([[0], np.cumsum(lens)])
+    flat = rng.normal(size=(int(offsets[-1]), 16)).astype(np.float16)
+    labels = rng.integers(0, 2, size=600)
+    for i, y in enumerate(labels):  # one token somewhere in the text carries the label
+        flat[offsets[i] + rng.integers(0, lens[i]), 3] = 8.0 if y else -8.0
+    states = TokenStates(flat, offsets)
+    recipe = Recipe(epochs=30, lr=5e-3, hidden=32, queries=2, dropout=0.0, batch_size=32)
+    head = AttentionHead.fit(states, list(range(400)), labels[:400].tolist(), recipe)
+    held = list(range(400, 600))
+    assert np.mean((head.scores(states, held) >= 0.5) == labels[400:].astype(bool)) > 0.9
+    head.save(tmp_path / "att.safetensors")
+    back = AttentionHead.load(tmp_path / "att.safetensors")
+    assert np.allclose(back.scores(states, held), head.scores(states, held), atol=1e-6)
+    x, m = states.padded([0, 1])
+    assert x.shape == (2, max(lens[0], lens[1]), 16) and m.sum().item() == lens[0] + lens[1]
 
 
 def test_cjk_share():
@@ -119,10 +154,10 @@ def test_cli_encode_prints_cosines_and_rejects_blank_texts(capsys, tmp_path, mon
     from interestgraph import cli
 
     monkeypatch.setenv("INTERESTGRAPH_HOME", str(tmp_path))
-    assert cli.main(["nlp", "encode", "running shoes", "trail running sneakers", "olive oil", "--json"]) == 0
+    assert cli.main(["nlp", "encode", "跑步鞋", "运动鞋 男款 轻便 跑鞋", "橄榄油", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     cos = out["cosine"]
-    assert out["dim"] == 384 and len(out["vectors"]) == 3
+    assert out["dim"] == 512 and out["model"].startswith("bge-small-zh-v1.5@") and len(out["vectors"]) == 3
     assert cos[0][1] > cos[0][2] and math.isclose(cos[0][0], 1.0, abs_tol=1e-4)
     assert cli.main(["nlp", "encode", "ok", "  "]) == 2
     assert "text 2 is blank" in capsys.readouterr().err
