@@ -38,8 +38,9 @@ log = logging.getLogger(__name__)
 
 BATCH = 256
 INTENT_K = 3
-# Cosine 0.3 (index scores map cosine to (1 + cos) / 2): below it MiniLM pairs are unrelated.
-INTENT_MIN_SCORE = 0.65
+# A query means a category when its cosine to the centroid reaches the encoder's "related" level
+# (textenc.encoders.RELATED_COSINE: 0.45 for BGE, 0.3 for MiniLM); index scores map cosine to (1 + cos) / 2.
+INTENT_MIN_COSINE = 0.3
 CENTROID_SAMPLE = 500
 CENTROID_MIN_AGE_MS = 60_000
 # How much the text moves a review's sentiment next to its star rating.
@@ -118,10 +119,11 @@ class TextPass:
         vecs = enc.encode([r["text"] for r in pending])
         rows = [{"id": r["id"], "vec": v.tolist()} for r, v in zip(pending, vecs, strict=True)]
         h = self.settings.half_life_ms
+        min_score = (1.0 + float(getattr(enc, "related_cosine", INTENT_MIN_COSINE))) / 2
 
         def work(tx: Transaction) -> TextReport:
             done = run(tx, "ingest/write_query_texts", rows=rows, model=enc.model_id, k=INTENT_K,
-                       min_score=INTENT_MIN_SCORE)
+                       min_score=min_score)
             meant = [r["id"] for r in done if r["categories"] and r["first"]]
             if meant:
                 searches = [dict(r) for r in run(tx, "ingest/searches_of_queries", ids=meant)]

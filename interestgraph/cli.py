@@ -98,8 +98,11 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> None:
 
     with _driver(settings) as driver:
         out = apply(driver, settings)
-    _emit(args, out, lambda p: f"schema applied: {p['statements']} statements, "
-                               f"vector indexes {p['embedding_dim']}-d")
+    _emit(args, out, lambda p: f"schema applied: {p['statements']} statements, vector indexes "
+                               f"{p['embedding_dim']}-d, text vector indexes {p['text_dim']}-d"
+                               + (f"; rebuilt for the new text model: {', '.join(p['text_indexes_rebuilt'])} "
+                                  "(run `interestgraph nlp pass --all` to encode every text again)"
+                                  if p["text_indexes_rebuilt"] else ""))
 
 
 def _dead_letter(args: argparse.Namespace, settings: Settings) -> Path:

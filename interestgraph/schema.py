@@ -22,10 +22,19 @@ def statements() -> list[str]:
 
 
 def apply(driver: Driver, settings: Settings) -> dict[str, object]:
-    """Create what is missing, check vector dimensions, wait until every index is online."""
+    """Create what is missing, check vector dimensions, wait until every index is online.
+
+    A text vector index of another size than the text model's (the model changed) is dropped and
+    created anew at the new size: it holds vectors derived from texts, which ``interestgraph nlp pass
+    --all`` encodes again. Graph-embedding indexes are never dropped here.
+    """
     from textenc.encoders import model_dim, text_model_dir
 
     text_dim = model_dim(text_model_dir())  # converts the default Chinese encoder first if it is not yet
+    rebuilt = [rec["name"] for rec in read(driver, settings, "schema/list_vector_indexes",
+                                           names=list(TEXT_VECTOR_INDEXES)) if rec["dim"] != text_dim]
+    for name in rebuilt:
+        write(driver, settings, "schema/drop_index", index=name)
     names = statements()
     for name in names:
         write(driver, settings, name, dim=settings.embedding_dim, text_dim=text_dim)
@@ -44,4 +53,5 @@ def apply(driver: Driver, settings: Settings) -> dict[str, object]:
             "apply` again: the vectors stay on the nodes and are indexed anew"
         )
     write(driver, settings, "schema/await_indexes")
-    return {"statements": len(names), "embedding_dim": settings.embedding_dim, "text_dim": text_dim}
+    return {"statements": len(names), "embedding_dim": settings.embedding_dim, "text_dim": text_dim,
+            "text_indexes_rebuilt": rebuilt}

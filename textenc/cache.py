@@ -72,6 +72,12 @@ class CachedEncoder:
         return self.inner.dim
 
     @property
+    def related_cosine(self) -> float:
+        from textenc.encoders import DEFAULT_RELATED_COSINE
+
+        return float(getattr(self.inner, "related_cosine", DEFAULT_RELATED_COSINE))
+
+    @property
     def hit_rate(self) -> float:
         total = self.hits + self.misses
         return self.hits / total if total else 0.0

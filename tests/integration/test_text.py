@@ -1,6 +1,7 @@
 """The text pass against the real Neo4j: title vectors, category centroids, query intent that
-moves interests before any click, review sentiment blended into REVIEWED and interests, and
-replays that change nothing. Real texts; the packaged MiniLM and the built review model."""
+moves interests before any click (English, Chinese and mixed titles and queries), review sentiment
+blended into REVIEWED and interests, and replays that change nothing. Real texts; the default
+encoder (bge-small-zh-v1.5, converted by `make models`) and the built review model."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ingest.pipeline import sync_records
 from ingest.text import TEXT_SHARE, TextPass
 from ingest.writer import GraphWriter
 from interestgraph.graph import run_implicit
+from textenc.encoders import default_model_dir, model_dim
 
 T0 = 1_793_000_000_000
 
@@ -19,6 +21,12 @@ CATALOGUE = {
     "audio": ["Wireless Bluetooth Headphones with Noise Cancelling", "True Wireless Earbuds, Bluetooth 5.3",
               "Portable Bluetooth Speaker, Waterproof"],
     "garden": ["Expandable Garden Hose 30m", "Cordless Hedge Trimmer", "Stainless Steel Garden Trowel"],
+}
+# Chinese and mixed Chinese-English titles, as a Chinese shop writes them.
+CATALOGUE_ZH = {
+    "erji": ["索尼 WH-1000XM5 头戴式无线降噪耳机", "Apple AirPods Pro 2 蓝牙耳机 主动降噪", "小米 蓝牙音箱 便携 防水"],
+    "paobu": ["李宁 超轻21 跑步鞋 男款 缓震", "Nike Air Zoom Pegasus 运动跑鞋", "速干 运动T恤 男 跑步"],
+    "tongshu": ["儿童绘本 3-6岁 睡前故事", "幼儿 启蒙 图画书 全10册", "小学生 课外阅读 注音版"],
 }
 
 
@@ -29,9 +37,9 @@ def cleanup(driver, settings, prefix):
     driver.execute_query("MATCH (q:Query) WHERE q.text STARTS WITH $p DETACH DELETE q", p=prefix.lower())
 
 
-def _catalogue_events(p):
+def _catalogue_events(p, catalogue=CATALOGUE):
     recs = []
-    for cat, titles in CATALOGUE.items():
+    for cat, titles in catalogue.items():
         for n, title in enumerate(titles):
             recs.append({"event_id": f"{p}c-{cat}{n}", "user_id": f"{p}shopper", "type": "view", "ts": T0 + n,
                          "item_id": f"{p}{cat}{n}", "item": {"title": title, "category": f"{p}{cat}"}})
@@ -52,10 +60,11 @@ def test_titles_queries_and_intent(driver, settings, prefix, tmp_path, cleanup):
     assert first.items >= 6 and first.categories >= 2
     items = driver.execute_query("MATCH (i:Item) WHERE i.id STARTS WITH $p RETURN i.text_embedding AS v, "
                                  "i.text_pending AS pending, i.text_model AS model", p=p).records
-    assert len(items) == 6 and all(len(r["v"]) == 384 and r["pending"] is None and r["model"] for r in items)
+    dim = model_dim(default_model_dir())
+    assert len(items) == 6 and all(len(r["v"]) == dim and r["pending"] is None and r["model"] for r in items)
     centroids = driver.execute_query("MATCH (c:Category) WHERE c.id STARTS WITH $p RETURN c.id AS id, "
                                      "c.text_items AS n, size(c.text_centroid) AS d", p=p).records
-    assert {r["id"]: (r["n"], r["d"]) for r in centroids} == {f"{p}audio": (3, 384), f"{p}garden": (3, 384)}
+    assert {r["id"]: (r["n"], r["d"]) for r in centroids} == {f"{p}audio": (3, dim), f"{p}garden": (3, dim)}
 
     # A searcher who never clicked: the query's intent raises the audio interest, not garden.
     search = {"event_id": f"{p}s1", "user_id": f"{p}searcher", "type": "search", "ts": T0 + 100,
@@ -80,6 +89,45 @@ def test_titles_queries_and_intent(driver, settings, prefix, tmp_path, cleanup):
     again = {**search, "event_id": f"{p}s2"}
     sync_records("t", [again], writer, tmp_path / "d.jsonl", progress=False)
     assert math.isclose(_interest(driver, f"{p}searcher", f"{p}audio"), 2 * audio, rel_tol=1e-9)
+
+
+def _means(driver, p, query):
+    return [r["c"] for r in driver.execute_query(
+        "MATCH (q:Query {text: $q})-[m:MEANS]->(c:Category) WHERE c.id STARTS WITH $p RETURN c.id AS c "
+        "ORDER BY m.score DESC", q=query, p=p).records]
+
+
+def test_chinese_titles_and_queries_mean_the_right_categories(driver, settings, prefix, tmp_path, cleanup):
+    p = prefix
+    writer = GraphWriter(driver, settings)
+    sync_records("t", _catalogue_events(p, CATALOGUE_ZH), writer, tmp_path / "d.jsonl", progress=False)
+    assert TextPass(driver, settings).run().items >= 9
+    vecs = {r["id"]: r["v"] for r in driver.execute_query(
+        "MATCH (i:Item) WHERE i.id STARTS WITH $p RETURN i.id AS id, i.text_embedding AS v", p=p).records}
+    assert len(vecs) == 9 and all(len(v) == model_dim(default_model_dir()) for v in vecs.values())
+    # Nearest titles by the item text index: a Chinese title's neighbours are its own kind.
+    near = [r["id"] for r in driver.execute_query(
+        "MATCH (i:Item {id: $id}) CALL db.index.vector.queryNodes('item_text_embedding', 50, i.text_embedding) "
+        "YIELD node WHERE node.id STARTS WITH $p AND node <> i RETURN node.id AS id LIMIT 2",
+        id=f"{p}erji0", p=p).records]
+    assert set(near) == {f"{p}erji1", f"{p}erji2"}
+
+    queries = {"降噪 蓝牙耳机": "erji", "男士 跑鞋": "paobu", "宝宝 睡前 绘本": "tongshu",
+               "AirPods 无线耳机": "erji"}
+    searches = [{"event_id": f"{p}zs{n}", "user_id": f"{p}zh-searcher{n}", "type": "search", "ts": T0 + 100 + n,
+                 "query": f"{p} {q}"} for n, q in enumerate(queries)]
+    sync_records("t", searches, writer, tmp_path / "d.jsonl", progress=False)
+    TextPass(driver, settings).run()
+    for n, (q, cat) in enumerate(queries.items()):
+        means = _means(driver, p, f"{p} {q}".lower())
+        assert means and means[0] == f"{p}{cat}", (q, means)
+        # The first search raised the meant category's interest before any click.
+        assert _interest(driver, f"{p}zh-searcher{n}", f"{p}{cat}") > 0.0
+    # A query about something the shop does not sell means nothing rather than the nearest category.
+    sync_records("t", [{"event_id": f"{p}zs-x", "user_id": f"{p}zh-searcher-x", "type": "search", "ts": T0 + 200,
+                        "query": f"{p} 汽车机油 全合成"}], writer, tmp_path / "d.jsonl", progress=False)
+    TextPass(driver, settings).run()
+    assert _means(driver, p, f"{p} 汽车机油 全合成".lower()) == []
 
 
 def test_review_sentiment_is_blended_and_corrects_interest(driver, settings, prefix, tmp_path, cleanup):
