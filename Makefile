@@ -16,6 +16,8 @@ export CELERY_BROKER_URL ?= redis://localhost:6379/0
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 RUN_DIR := $(INTERESTGRAPH_HOME)/run
+# One review-model build at a time (the model cache is shared by every checkout and home).
+MODEL_LOCK := $(HOME)/.cache/interestgraph/review-model.lock
 LOG_DIR := $(INTERESTGRAPH_HOME)/logs
 REDIS_DIR := $(INTERESTGRAPH_HOME)/redis
 PASSWORD_FILE := $(INTERESTGRAPH_HOME)/neo4j.password
@@ -38,7 +40,7 @@ export REDISCLI_AUTH := $(REDIS_PASSWORD)
 
 DEPS_STAMP := $(VENV)/.deps-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: secrets help demo test venv neo4j redis worker worker-stop schema models services stop lint unit integration chromium browser-assets browser-assets-stop
+.PHONY: review-model-background secrets help demo test venv neo4j redis worker worker-stop schema models services stop lint unit integration chromium browser-assets browser-assets-stop
 
 help:
 	@echo "make demo   set up everything, ingest the sample events, refresh embeddings via Celery, recommend"
@@ -116,19 +118,26 @@ schema: neo4j
 # reuse them. Both steps do nothing when their model is already there.
 models: venv
 	@$(IG) nlp fetch-encoder
-	@$(IG) nlp train
+	@mkdir -p $(dir $(MODEL_LOCK)) && flock $(MODEL_LOCK) $(IG) nlp train
 
 services: neo4j redis schema models worker
 
-demo: services browser-assets
+# The demo waits for nothing slow: the review-sentiment model builds in the background
+# (reviews keep their star-rating sentiment until the worker's text pass scores them).
+demo: neo4j redis schema worker browser-assets review-model-background
 	$(IG) ingest ingest/samples/demo_events.jsonl
 	$(IG) train --model gin
-	$(IG) recommend u1
+	$(IG) recommend u1 --k 5 --why
 	$(IG) similar u1 --k 5
 	@echo
 	@echo "Neo4j Browser: http://localhost:7474/browser/  (bolt://localhost:7687, user neo4j,"
 	@echo "password in $(PASSWORD_FILE)). On connect it applies the project's style and opens"
 	@echo "the analyst guide (served on http://localhost:7476/). Stop everything with: make stop"
+
+review-model-background: venv
+	@mkdir -p $(LOG_DIR) $(dir $(MODEL_LOCK))
+	@nohup flock -n $(MODEL_LOCK) $(IG) nlp train > $(LOG_DIR)/review-model.log 2>&1 &
+	@echo "review-sentiment model: building in the background if it is not built yet (log: $(LOG_DIR)/review-model.log)"
 
 # Secrets for docker-compose.yml, made once (0600 files in ./secrets, which git ignores).
 secrets:
