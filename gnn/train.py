@@ -276,11 +276,28 @@ class _Trainer:
         return float(norms.max()) * 1.25 if len(norms) else 10.0
 
 
+# Below this many next-item examples a step is too small to share between threads: on a
+# busy machine (Neo4j and the worker on the same cores) extra threads only spin and wait.
+SINGLE_THREAD_BELOW = 20_000
+
+
 def train(data: TrainingData, cfg: TrainConfig, *, device: torch.device | None = None, progress: bool = False,
           log: Callable[[str], None] | None = None) -> TrainResult:
     """Train ``cfg.arch`` on ``data``; returns the model of the best validation epoch (refit if asked)."""
     if cfg.arch not in MODELS:
         raise InputError(f"model must be one of {sorted(MODELS)}, got {cfg.arch!r}")
+    threads = torch.get_num_threads()
+    small = sum(len(v) for v in data.edges.values()) < SINGLE_THREAD_BELOW
+    if small and (device is None or device.type == "cpu"):
+        torch.set_num_threads(1)
+    try:
+        return _train(data, cfg, device=device, progress=progress, log=log)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(data: TrainingData, cfg: TrainConfig, *, device: torch.device | None, progress: bool,
+           log: Callable[[str], None] | None) -> TrainResult:
     started = time.perf_counter()
     device = device or torch.device("cpu")
     trainer = _Trainer(data, cfg, device, progress)
