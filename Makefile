@@ -100,7 +100,7 @@ chromium:
 # loads both on connect. Always restarts, so it serves this checkout's files.
 browser-assets: venv browser-assets-stop
 	@mkdir -p $(RUN_DIR) $(LOG_DIR)
-	@umask 077 && nohup $(IG) browser serve > $(LOG_DIR)/browser-assets.log 2>&1 & echo $$! > $(RUN_DIR)/browser-assets.pid
+	@(umask 077; exec nohup $(IG) browser serve > $(LOG_DIR)/browser-assets.log 2>&1) & echo $$! > $(RUN_DIR)/browser-assets.pid
 	@for i in $$(seq 100); do $(VENV)/bin/python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:7476/style.grass', timeout=1)" 2>/dev/null && exit 0; sleep 0.1; done; \
 	  echo "the Browser asset server did not start; see $(LOG_DIR)/browser-assets.log" >&2; exit 1
 
