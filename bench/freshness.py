@@ -29,10 +29,10 @@ import numpy as np
 from neo4j import Driver
 from tqdm import tqdm
 
-from bench.synthetic import StreamShape, events
 from gnn.refresh import refresh
 from ingest.pipeline import sync_records
 from ingest.streams import StreamSpec, entry_ms, publish
+from ingest.synthetic import StreamShape, events
 from ingest.text import TextPass
 from ingest.writer import GraphWriter
 from interestgraph.graph import read, run_implicit, write

@@ -17,9 +17,9 @@ from typing import Any
 import torch
 from neo4j import Driver
 
-from bench.synthetic import StreamShape, events
 from gnn.refresh import RuntimeCache, refresh, refresh_similar_pending
 from ingest.pipeline import sync_records
+from ingest.synthetic import StreamShape, events
 from ingest.writer import GraphWriter
 from interestgraph.graph import read, run_implicit
 from interestgraph.settings import Settings

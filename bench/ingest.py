@@ -1,6 +1,6 @@
 """`interestgraph bench ingest`: our ingest against Neo4j's `LOAD CSV ... IN TRANSACTIONS`.
 
-Both paths get the same synthetic stream (``bench.synthetic``) as the same contract-v1 CSV,
+Both paths get the same synthetic stream (``ingest.synthetic``) as the same contract-v1 CSV,
 in separate id namespaces of the same local Neo4j, one after the other. Ours validates,
 deduplicates (the ledger) and pre-aggregates; the baseline applies the same upserts row
 by row. The totals of both namespaces are compared, so a faster path that did less work
@@ -13,47 +13,23 @@ keeping vectors fresh at ingest is measured (``embed_throughput_ratio``).
 
 from __future__ import annotations
 
-import csv
 import math
 import resource
 import sys
 import time
 import uuid
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from neo4j import Driver
-from tqdm import tqdm
 
-from bench.synthetic import StreamShape, events
 from gnn.online import UpdateBehind, UserUpdater
 from gnn.refresh import RuntimeCache
 from ingest.pipeline import sync
-from ingest.sources import CSV_COLUMNS
+from ingest.synthetic import StreamShape, write_csv
 from ingest.writer import GraphWriter
 from interestgraph.graph import read, run_implicit
 from interestgraph.settings import Settings
-
-
-def write_csv(shape: StreamShape, path: Path, progress: bool) -> int:
-    """The stream as a contract-v1 CSV (streamed to disk, never held in memory)."""
-    n = 0
-    with open(path, "w", encoding="utf-8", newline="") as f, \
-            tqdm(total=shape.events, desc=f"generate {path.name}", unit="ev", disable=not progress,
-                 file=sys.stderr) as bar:
-        out = csv.writer(f)
-        out.writerow(CSV_COLUMNS)
-        for rec in events(shape):
-            item = rec.get("item") or {}
-            out.writerow([rec["event_id"], rec["user_id"], rec["type"], rec["ts"], rec.get("item_id", ""),
-                          rec.get("query", ""), rec.get("text", ""), rec.get("rating", ""),
-                          item.get("title", ""), item.get("category", ""), item.get("price", "")])
-            n += 1
-            if n % 10_000 == 0:
-                bar.update(10_000)
-        bar.update(n % 10_000)
-    return n
 
 
 def totals(driver: Driver, settings: Settings, prefix: str) -> dict[str, dict[str, float]]:

@@ -35,14 +35,13 @@ from tqdm import tqdm
 from gnn.behaviour import ITEM, Timeline
 from gnn.export import TrainingData
 from gnn.features import ItemContent, Recent, fill_row
+from gnn.metrics import K, rank_metrics
 from gnn.models import MODELS, InterestModel
 from gnn.registry import ModelCard, Vocabulary
 from gnn.runtime import USER_BIAS_COLUMN, ItemRecord, item_inputs
 from interestgraph.device import pick_device
 from interestgraph.errors import InputError
 from interestgraph.settings import Settings
-
-K = 20
 
 
 @dataclass(frozen=True)
@@ -180,14 +179,6 @@ def training_inputs(data: TrainingData, vocab: Vocabulary, text_model: str | Non
         if rec is not None and rec.text is not None and len(rec.text) == text_dim and rec.text_model == text_model:
             text[n] = rec.text
     return content, torch.from_numpy(text), {q: n for n, q in enumerate(queries)}
-
-
-def rank_metrics(scores: torch.Tensor, target: torch.Tensor, k: int = K) -> tuple[float, float]:
-    """Summed hits and NDCG@k of one target per row (seen items already at -inf)."""
-    t = scores.gather(1, target[:, None])
-    rank = (scores > t).sum(dim=1).float()
-    hit = rank < k
-    return float(hit.sum()), float((hit.float() / torch.log2(rank + 2.0)).sum())
 
 
 class _Trainer:

@@ -121,3 +121,11 @@ def aggregate(events: Iterable[Event], half_life_ms: float) -> BatchRows:
     out.interests = [{"user": u, "item": i, "day": d, **acc.row()} for (u, i, d), acc in sorted(interests.items())]
     return out
 
+
+def _day(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).date().isoformat()
+
+
+def interest_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows as ``update_interests`` takes them: dated by their last event, zero moves dropped."""
+    return [{**r, "day": _day(r["last_ms"])} for r in rows if r["w"]]

@@ -23,11 +23,11 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from neo4j import Driver, Transaction
 
+from ingest.aggregate import interest_rows
 from ingest.events import TYPE_WEIGHT, EventType
 from interestgraph.errors import ConfigError
 from interestgraph.graph import in_write_tx, read, run, write
@@ -66,15 +66,6 @@ class TextReport:
 
     def __bool__(self) -> bool:
         return any(asdict(self).values())
-
-
-def _day(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).date().isoformat()
-
-
-def interest_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows as ``update_interests`` takes them: dated by their last event, zero moves dropped."""
-    return [{**r, "day": _day(r["last_ms"])} for r in rows if r["w"]]
 
 
 class TextPass:

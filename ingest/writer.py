@@ -21,9 +21,8 @@ from typing import Any
 from neo4j import Driver, Transaction
 from neo4j import exceptions as nx
 
-from ingest.aggregate import aggregate
+from ingest.aggregate import aggregate, interest_rows
 from ingest.events import Event
-from ingest.text import interest_rows
 from interestgraph.errors import GraphError
 from interestgraph.graph import in_write_tx, run
 from interestgraph.settings import Settings

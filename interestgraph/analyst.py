@@ -21,7 +21,7 @@ import neo4j.graph
 import neo4j.time
 from neo4j import Driver
 
-import cypher
+from interestgraph import cypher_registry as cypher
 from interestgraph.errors import InputError, NotFoundError
 from interestgraph.graph import read
 from interestgraph.settings import Settings

@@ -95,9 +95,10 @@ def cmd_neo4j(args: argparse.Namespace, settings: Settings | None) -> None:
 
 def cmd_schema(args: argparse.Namespace, settings: Settings) -> None:
     from interestgraph.schema import apply
+    from textenc.encoders import model_dim, text_model_dir
 
     with _driver(settings) as driver:
-        out = apply(driver, settings)
+        out = apply(driver, settings, model_dim(text_model_dir()))
     _emit(args, out, lambda p: f"schema applied: {p['statements']} statements, vector indexes "
                                f"{p['embedding_dim']}-d, text vector indexes {p['text_dim']}-d"
                                + (f"; rebuilt for the new text model: {', '.join(p['text_indexes_rebuilt'])} "
@@ -399,7 +400,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> None:
-    from gnn.evaluate import run
+    from bench.evaluate import run
 
     with _driver(settings) as driver:
         out = run(driver, settings, source=args.events or args.dataset, quantile=args.cut, epochs=args.epochs,

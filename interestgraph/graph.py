@@ -17,7 +17,7 @@ import neo4j
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Record, RoutingControl, Transaction, unit_of_work
 from neo4j import exceptions as nx
 
-from cypher import query, text
+from interestgraph.cypher_registry import query, text
 from interestgraph.errors import GraphError, TransientGraphError
 from interestgraph.settings import Settings
 

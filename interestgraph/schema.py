@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from neo4j import Driver
 
-import cypher
+from interestgraph import cypher_registry as cypher
 from interestgraph.errors import ConfigError
 from interestgraph.graph import read, write
 from interestgraph.settings import Settings
@@ -21,16 +21,16 @@ def statements() -> list[str]:
     return sorted(creates, key=lambda n: (not n.endswith("_constraint"), n))
 
 
-def apply(driver: Driver, settings: Settings) -> dict[str, object]:
+def apply(driver: Driver, settings: Settings, text_dim: int) -> dict[str, object]:
     """Create what is missing, check vector dimensions, wait until every index is online.
+
+    ``text_dim`` is the text model's vector size (``textenc.encoders.model_dim(text_model_dir())``); the
+    caller passes it, so this foundation module does not load text models.
 
     A text vector index of another size than the text model's (the model changed) is dropped and
     created anew at the new size: it holds vectors derived from texts, which ``interestgraph nlp pass
     --all`` encodes again. Graph-embedding indexes are never dropped here.
     """
-    from textenc.encoders import model_dim, text_model_dir
-
-    text_dim = model_dim(text_model_dir())  # converts the default Chinese encoder first if it is not yet
     rebuilt = [rec["name"] for rec in read(driver, settings, "schema/list_vector_indexes",
                                            names=list(TEXT_VECTOR_INDEXES)) if rec["dim"] != text_dim]
     for name in rebuilt:

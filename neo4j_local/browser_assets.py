@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
 
-import cypher
+from interestgraph import cypher_registry as cypher
 from interestgraph import analyst
 
 PORT = 7476

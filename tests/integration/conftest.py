@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from ingest.streams import StreamConsumer
-from interestgraph.graph import open_driver
+from interestgraph.graph import open_driver, read
 from interestgraph.schema import apply
 from interestgraph.settings import Settings
+from textenc.encoders import model_dim, text_model_dir
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +26,7 @@ def settings() -> Settings:
 def driver(settings):
     drv = open_driver(settings)
     drv.verify_connectivity()
-    apply(drv, settings)
+    apply(drv, settings, model_dim(text_model_dir()))
     yield drv
     drv.close()
 
@@ -57,3 +58,9 @@ class CrashBeforeAck(StreamConsumer):
     def poll(self):  # type: ignore[override]
         self.client.xack = lambda *a, **k: (_ for _ in ()).throw(ConnectionError("worker died"))
         return super().poll()
+
+
+def totals(driver, settings, prefix: str) -> dict[str, dict[str, float]]:
+    """Per behaviour type: relationships, events and summed weight of one id namespace."""
+    return {r["type"]: {"rels": r["rels"], "events": r["events"], "weight": r["weight"]}
+            for r in read(driver, settings, "bench/namespace_totals", prefix=prefix)}

@@ -328,7 +328,7 @@ def test_browser_guide_shows_the_same_rows_to_four_significant_digits(driver, se
 
 
 def cypher_text(query):
-    import cypher
+    from interestgraph import cypher_registry as cypher
 
     return cypher.text(query.qualified)
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-import cypher
 from ingest.pipeline import sync_records
 from ingest.writer import GraphWriter
 from interestgraph import analyst
+from interestgraph import cypher_registry as cypher
 from neo4j_local import browser_assets
 from neo4j_local.browser_assets import for_display
 

@@ -10,13 +10,12 @@ import time
 
 import pytest
 
-from bench.ingest import totals, write_csv
-from bench.synthetic import StreamShape, events
 from ingest.deadletter import DeadLetters
 from ingest.pipeline import sync
 from ingest.streams import StreamConsumer, StreamSpec, publish
+from ingest.synthetic import StreamShape, events, write_csv
 from ingest.writer import GraphWriter
-from tests.integration.conftest import CrashBeforeAck
+from tests.integration.conftest import CrashBeforeAck, totals
 
 
 def same_totals(a, b):

@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from bench.ingest import totals
-from bench.synthetic import StreamShape, events
 from ingest.deadletter import DeadLetters
 from ingest.pipeline import sync_records
 from ingest.streams import StreamConsumer, StreamSpec, publish
+from ingest.synthetic import StreamShape, events
 from ingest.writer import GraphWriter
-from tests.integration.conftest import CrashBeforeAck
+from tests.integration.conftest import CrashBeforeAck, totals
 from workers.tasks import refresh as refresh_task
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,14 +7,13 @@ import sys
 
 import numpy as np
 
-from bench.synthetic import StreamShape, events
 from gnn.behaviour import newest
-from gnn.evaluate import METHODS, run
 from gnn.export import export
 from gnn.registry import registered
 from gnn.runtime import ModelRuntime
 from ingest.datasets import movielens
 from ingest.pipeline import sync_records
+from ingest.synthetic import StreamShape, events
 from ingest.writer import GraphWriter
 from tests.integration.conftest import write_jsonl
 from workers.tasks import refresh as refresh_task
@@ -97,9 +96,17 @@ def test_status_reports_backlog_and_workers(settings):
     assert out["workers"], "the Celery worker started by make should answer"
 
 
+METHODS = ("popularity", "item_knn", "item_knn_recent", "mean_recent", "gds_fastrp", "gds_graphsage", "sasrec",
+           "gin_static", "gin_dynamic", "gcn_static", "gcn_dynamic")
+
+
 def test_evaluation_harness_runs_every_method(driver, settings, tmp_path):
     path = write_jsonl(tmp_path / "ml.jsonl", movielens.events()[:4000])
-    out = run(driver, settings, source=path, epochs=2, check_every=100, progress=False)
+    # Through the command, as a user runs it: tests do not import the evaluation harness.
+    done = subprocess.run([*CLI, "evaluate", "--events", str(path), "--epochs", "2", "--check-every", "100",
+                           "--json"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout)
     assert [m["method"] for m in out["methods"]] == list(METHODS)
     for m in out["methods"]:
         assert 0.0 <= m["recall@20"] <= 1.0 and 0.0 <= m["ndcg@20"] <= m["recall@20"] + 1e-9

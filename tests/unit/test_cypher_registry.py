@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-import cypher
+from interestgraph import cypher_registry as cypher
 from interestgraph.errors import UnknownQueryError
 from interestgraph.schema import statements
 

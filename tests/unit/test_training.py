@@ -5,12 +5,12 @@ import torch
 
 from gnn.baselines import ItemKNN, RecentPopularity
 from gnn.behaviour import Edge, Histories, Timeline, newest
-from gnn.evaluate import rank_of
 from gnn.export import TrainingData
 from gnn.features import pack
+from gnn.metrics import rank_metrics, rank_of
 from gnn.runtime import ItemRecord, ModelRuntime, QueryRecord
 from gnn.sasrec import SASRecConfig, train_sasrec
-from gnn.train import TrainConfig, build_examples, rank_metrics, train, vocabulary
+from gnn.train import TrainConfig, build_examples, train, vocabulary
 
 
 def test_timeline_sees_only_the_past_and_an_edge_as_it_was():

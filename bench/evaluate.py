@@ -43,6 +43,7 @@ from tqdm import tqdm
 from gnn.baselines import ItemKNN, RecentPopularity
 from gnn.behaviour import ITEM, REL_OF_EVENT, Histories
 from gnn.export import TrainingData, export
+from gnn.metrics import Score, rank_of
 from gnn.online import UserUpdater
 from gnn.registry import STORED_EXTRA
 from gnn.runtime import ItemRecord, ModelRuntime, QueryRecord
@@ -61,42 +62,8 @@ from interestgraph.settings import Settings
 
 METHODS = ("popularity", "item_knn", "item_knn_recent", "mean_recent", "gds_fastrp", "gds_graphsage", "sasrec",
            "gin_static", "gin_dynamic", "gcn_static", "gcn_dynamic")
-K = 20
 RECENT_ITEMS = 20
 DAY_MS = 86_400_000
-
-
-@dataclass
-class Score:
-    hits: float = 0.0
-    ndcg: float = 0.0
-    n: int = 0
-    cold_hits: float = 0.0
-    cold_n: int = 0
-
-    def add(self, rank: float | None, cold: bool) -> None:
-        hit = rank is not None and rank < K
-        self.n += 1
-        self.cold_n += cold
-        if hit:
-            assert rank is not None
-            self.hits += 1.0
-            self.ndcg += 1.0 / np.log2(rank + 2.0)
-            self.cold_hits += cold
-
-    def row(self, name: str) -> dict[str, Any]:
-        return {"method": name, "recall@20": round(self.hits / max(self.n, 1), 4),
-                "ndcg@20": round(self.ndcg / max(self.n, 1), 4),
-                "cold_items_recall@20": round(self.cold_hits / self.cold_n, 4) if self.cold_n else None}
-
-
-def rank_of(scores: np.ndarray, target: int, allowed: np.ndarray) -> float | None:
-    """0-based rank of ``target`` among ``allowed`` items (ties count half); None if unrankable."""
-    if not allowed[target] or not np.isfinite(scores[target]):
-        return None
-    s = scores[allowed]
-    t = scores[target]
-    return float((s > t).sum() + 0.5 * ((s == t).sum() - 1))
 
 
 @dataclass
