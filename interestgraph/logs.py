@@ -96,7 +96,7 @@ def level_number(level: str | int) -> int:
     name = level.strip().upper()
     if name not in LEVELS:
         raise ConfigError(f"log level must be one of {LEVELS}, got {level!r}")
-    return logging.getLevelName(name)  # type: ignore[no-any-return]
+    return logging.getLevelNamesMapping()[name]
 
 
 def configure(level: str | int = "WARNING", json: bool = False, stream: IO[str] | None = None) -> logging.Handler:
