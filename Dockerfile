@@ -2,15 +2,8 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 WORKDIR /app
-COPY pyproject.toml README.md ./
-COPY interestgraph ./interestgraph
-COPY cypher ./cypher
-COPY neo4j_local ./neo4j_local
-COPY ingest ./ingest
-COPY gnn ./gnn
-COPY workers ./workers
-COPY textenc ./textenc
-COPY bench ./bench
+# The whole tree, less what .dockerignore lists: setuptools finds the packages.
+COPY . .
 RUN pip install --no-cache-dir . flower
 # The Chinese text encoder (bge-small-zh-v1.5 from Maven Central, sha256-pinned, converted once)
 # and the review-sentiment model built on it (reproducible recipe) are baked into the image.

@@ -8,7 +8,6 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= $(HOME)/.cache/interestgraph/venv
 IG := $(VENV)/bin/interestgraph
-PKGS := interestgraph cypher neo4j_local ingest gnn workers bench textenc reports
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export INTERESTGRAPH_HOME ?= $(HOME)/.local/share/interestgraph
@@ -148,8 +147,9 @@ secrets:
 	  echo "secrets in $(CURDIR)/secrets (Flower's user:password is in secrets/flower_basic_auth)"
 
 lint: venv
-	$(VENV)/bin/ruff check $(PKGS) tests
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 unit: venv
 	$(VENV)/bin/pytest -q tests/unit

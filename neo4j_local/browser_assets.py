@@ -17,8 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
 
-from interestgraph import cypher_registry as cypher
 from interestgraph import analyst
+from interestgraph import cypher_registry as cypher
 
 PORT = 7476
 ORIGINS = ("http://localhost:7474", "http://127.0.0.1:7474")

@@ -2,13 +2,14 @@ import re
 from pathlib import Path
 
 import pytest
+from setuptools import find_packages
 
 from interestgraph import cypher_registry as cypher
 from interestgraph.errors import UnknownQueryError
 from interestgraph.schema import statements
 
 ROOT = Path(__file__).resolve().parents[2]
-PKGS = ["interestgraph", "ingest", "gnn", "workers", "neo4j_local", "cypher", "bench"]
+PKGS = sorted({p.split(".")[0] for p in find_packages(str(ROOT), exclude=["tests*"])})
 
 
 def test_every_file_loads_with_a_header_and_one_statement():
