@@ -5,7 +5,6 @@ assets from `make browser-assets`), runs analyst queries, and a screenshot is ke
 from __future__ import annotations
 
 import shutil
-import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,12 +19,15 @@ from interestgraph import analyst
 from interestgraph import cypher_registry as cypher
 from neo4j_local import browser_assets
 from neo4j_local.browser_assets import for_display
+from tests.waiting import wait_until
 
-selenium = pytest.importorskip("selenium", reason="selenium comes with the dev extras (make venv)")
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
-from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
+try:
+    from selenium import webdriver
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.remote.webelement import WebElement
+except ImportError as e:  # a failure, never a skip: this test must run in CI
+    raise ImportError(f"selenium is missing ({e}): it comes with the dev extras, `make venv` installs them") from e
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -57,17 +59,8 @@ def chrome(settings, tmp_path_factory) -> Iterator[WebDriver]:
 
 
 def wait_for(what: str, probe: Callable[[], Any], timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            got = probe()
-            if got:
-                return got
-        except Exception as e:  # noqa: BLE001 - the DOM is still changing; try again
-            last = e
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}" + (f" ({last})" if last else ""))
+    # A probe that raises (the DOM is still changing) has simply not succeeded yet.
+    return wait_until(probe, timeout, what, every=0.25, ignore=(Exception,))
 
 
 def run_in_editor(chrome: WebDriver, command: str) -> WebElement:
