@@ -153,11 +153,13 @@ class UpdateBehind:
             try:
                 done = self.updater.update(take)
                 self.report.add(done)
-                log.info("per-event embedding: %d users (%d written, %d current) read %.3fs compute %.3fs write %.3fs",
-                         done.users, done.written, done.current, done.read_s, done.compute_s, done.write_s)
+                log.info("per-event embedding", extra={
+                    "users": done.users, "written": done.written, "current": done.current,
+                    "read_s": round(done.read_s, 3), "compute_s": round(done.compute_s, 3),
+                    "write_s": round(done.write_s, 3)})
             except Exception as e:  # noqa: BLE001 - the users stay dirty for the refresh backlog
-                log.warning("per-event embedding of %d users failed (%s: %s); the refresh backlog will retry",
-                            len(take), type(e).__name__, e)
+                log.warning("per-event embedding failed; the refresh backlog will retry",
+                            extra={"users": len(take), "error": f"{type(e).__name__}: {e}"})
             with self._cond:
                 if not self._pending:
                     self._done = handed

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from neo4j.exceptions import ClientError
+from pydantic import SecretStr
 
 from ingest.deadletter import DeadLetters
 from ingest.events import Event, InvalidEvent, parse_record
@@ -65,11 +66,14 @@ class StreamSpec:
             raise InputError(f"stream URL must look like redis://host:port/<db>/<stream>, got {url!r}")
         return cls(urlunsplit((parts.scheme, parts.netloc, f"/{db}", "", "")), stream)
 
-    def client(self, password: str | None = None) -> redis.Redis:
+    def client(self, password: str | SecretStr | None = None) -> redis.Redis:
         """A client that returns bytes: entries are decoded (and may be refused) one by one.
 
-        The password is ``password``, else ``REDIS_PASSWORD(_FILE)``, unless the URL has one.
+        The password is ``password`` (pass ``settings.redis_password``), else ``REDIS_PASSWORD(_FILE)``,
+        unless the URL has one.
         """
+        if isinstance(password, SecretStr):
+            password = password.get_secret_value()
         has_auth = "@" in urlsplit(self.redis_url).netloc
         pw = None if has_auth else (password if password is not None else redis_password()) or None
         return redis.Redis.from_url(self.redis_url, password=pw, decode_responses=False)
@@ -202,7 +206,8 @@ class StreamConsumer:
             result = self.writer.write(events, accepted=accepted)
             return result.accepted, result.duplicates
         except (ClientError, ValueError, TypeError) as e:
-            log.warning("stream batch refused (%s); applying its %d events one by one", type(e).__name__, len(events))
+            log.warning("stream batch refused; applying its events one by one",
+                        extra={"stream": self.spec.public_name, "events": len(events), "error": type(e).__name__})
         done = dupes = 0
         for ev in events:
             try:
@@ -242,8 +247,10 @@ class StreamConsumer:
         # Only now, after the commit (and the dead letters are flushed), is it safe to ack.
         self.client.xack(self.spec.stream, self.group, *[eid for eid, _ in entries])
         self.trim()
-        log.info("stream batch: %d entries, %d applied, oldest waited %.3fs, written in %.3fs", len(entries),
-                 applied, time.time() - entry_ms(entries[0][0]) / 1000, time.perf_counter() - started)
+        log.info("stream batch", extra={
+            "stream": self.spec.public_name, "entries": len(entries), "applied": applied,
+            "oldest_wait_s": round(time.time() - entry_ms(entries[0][0]) / 1000, 3),
+            "write_s": round(time.perf_counter() - started, 3)})
         return PollResult(
             entries=len(entries),
             accepted=applied,
@@ -271,7 +278,9 @@ class StreamConsumer:
                 down_since = down_since or now
                 if now - down_since > outage_s:
                     raise
-                log.warning("ingest paused: %s; retrying", e)
+                log.warning("ingest paused; retrying", extra={"stream": self.spec.public_name,
+                                                             "error": f"{type(e).__name__}: {e}",
+                                                             "down_s": round(now - down_since, 1)})
                 self._own_pending_done = False
                 time.sleep(min(5.0, 0.2 * 2 ** min(int(now - down_since), 5)))
                 continue

@@ -159,7 +159,7 @@ class TextPass:
         except ConfigError as e:
             # Without the review model, titles and queries still go on; reviews wait for it.
             if not self.review_model_missing:
-                log.warning("review texts stay pending: %s", e)
+                log.warning("review texts stay pending", extra={"reason": str(e)})
             self.review_model_missing = str(e)
             return TextReport()
 

@@ -96,8 +96,8 @@ class GraphWriter:
         try:
             return self._after_commit(sorted({ev.user_id for ev in fresh}))
         except Exception as e:  # noqa: BLE001 - the events are committed; the refresh backlog retries the users
-            log.warning("per-event embedding failed (%s: %s); the users stay dirty for the refresh",
-                        type(e).__name__, e)
+            log.warning("per-event embedding failed; the users stay dirty for the refresh",
+                        extra={"users": len({ev.user_id for ev in fresh}), "error": f"{type(e).__name__}: {e}"})
             return 0
 
     def _apply(self, tx: Transaction, events: list[Event], now_ms: int, accepted: Mapping[str, int]) -> None:

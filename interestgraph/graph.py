@@ -35,7 +35,7 @@ def open_driver(settings: Settings) -> Driver:
     """A driver for ``settings``; not shareable across processes (open one per process)."""
     return GraphDatabase.driver(
         settings.neo4j_uri,
-        auth=(settings.neo4j_user, settings.neo4j_password.reveal()),
+        auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),
         user_agent="interestgraph/0.1",
         max_transaction_retry_time=30.0,
         # Schema-less property warnings (a property no node has yet) are expected here.

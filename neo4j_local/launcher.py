@@ -9,20 +9,23 @@ lives in ``data/`` and survives stop/start. Auth is always on.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from interestgraph.errors import LocalServiceError, PortTakenError, ToolMissingError
-from interestgraph.settings import Secret
+
+log = logging.getLogger(__name__)
 
 BOLT_PORT = 7687
 HTTP_PORT = 7474
@@ -153,8 +156,7 @@ def _resolve(pom_text: str, workdir: Path, label: str) -> list[Artifact]:
 
 
 def install(layout: Layout, *, bolt_port: int = BOLT_PORT, http_port: int = HTTP_PORT,
-            force: bool = False,
-            echo: bool = True) -> bool:
+            force: bool = False) -> bool:
     """Assemble the server under ``layout``; returns False when it was already current.
 
     Resolves the server and plugin jars with Maven (downloads happen once, into ~/.m2),
@@ -165,9 +167,8 @@ def install(layout: Layout, *, bolt_port: int = BOLT_PORT, http_port: int = HTTP
     fingerprint = _fingerprint()
     if not force and layout.marker.exists() and layout.marker.read_text().strip() == fingerprint:
         return False
-    if echo:
-        print("Assembling Neo4j 5.26 Community + APOC + GDS + Browser from Maven Central "
-              "(the first time downloads ~180 MB into ~/.m2)...", file=sys.stderr, flush=True)
+    log.info("assembling Neo4j 5.26 Community + APOC + GDS + Browser from Maven Central "
+             "(the first time downloads ~180 MB into ~/.m2)", extra={"into": str(layout.root)})
     with tempfile.TemporaryDirectory(prefix="ig-neo4j-") as tmp:
         server = _resolve(_assembly_text("server.xml"), Path(tmp), "server")
         plugins = _resolve(_assembly_text("plugins.xml"), Path(tmp), "plugins")
@@ -183,10 +184,8 @@ def install(layout: Layout, *, bolt_port: int = BOLT_PORT, http_port: int = HTTP
     conf = _conf_template().format(bolt_port=bolt_port, http_port=http_port)
     (layout.conf / "neo4j.conf").write_text(conf, encoding="utf-8")
     layout.marker.write_text(fingerprint + "\n")
-    if echo:
-        print(f"Neo4j assembled in {layout.root} ({len(server)} server jars, "
-              f"{len(plugins) - len(server_keys & {a.key for a in plugins})} plugin jars)",
-              file=sys.stderr, flush=True)
+    log.info("Neo4j assembled", extra={"into": str(layout.root), "server_jars": len(server),
+                                       "plugin_jars": len(plugins) - len(server_keys & {a.key for a in plugins})})
     return True
 
 
@@ -246,7 +245,7 @@ def _argfile_quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _set_initial_password(layout: Layout, password: Secret) -> None:
+def _set_initial_password(layout: Layout, password: SecretStr) -> None:
     """Store the password before the first start, so the server never runs with a default one.
 
     ``neo4j-admin dbms set-initial-password`` takes the password as an argument; it gets
@@ -257,7 +256,7 @@ def _set_initial_password(layout: Layout, password: Secret) -> None:
     fd, name = tempfile.mkstemp(prefix="initial-", dir=layout.run)  # mkstemp creates it 0600
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(_argfile_quote(password.reveal()))
+            f.write(_argfile_quote(password.get_secret_value()))
         proc = subprocess.run([java, "-cp", f"{layout.lib}/*", "org.neo4j.server.startup.Neo4jAdminCommand",
                                "dbms", "set-initial-password", f"@{name}"],
                               capture_output=True, text=True, env=layout.env(), timeout=180)
@@ -267,19 +266,19 @@ def _set_initial_password(layout: Layout, password: Secret) -> None:
         raise LocalServiceError(f"could not set Neo4j's initial password: {(proc.stdout + proc.stderr).strip()[-300:]}")
 
 
-def start(layout: Layout, password: Secret, *, timeout: float = 120, echo: bool = True) -> str:
+def start(layout: Layout, password: SecretStr, *, timeout: float = 120) -> str:
     """Start the server (installing it first if needed) and wait until Bolt answers.
 
     Returns a one-line description. Raises ``PortTakenError`` when 7687 or 7474 is held by
     another process, ``LocalServiceError`` with the server's own first error otherwise.
     """
-    if len(password.reveal()) < _MIN_PASSWORD:
+    if len(password.get_secret_value()) < _MIN_PASSWORD:
         raise LocalServiceError(f"NEO4J_PASSWORD must have at least {_MIN_PASSWORD} characters "
-                                f"(Neo4j's minimum), got {len(password.reveal())}")
-    install(layout, echo=echo)
+                                f"(Neo4j's minimum), got {len(password.get_secret_value())}")
+    install(layout)
     uri = f"bolt://127.0.0.1:{BOLT_PORT}"
     if is_running(layout):
-        err = _wait_for_bolt(uri, "neo4j", password.reveal(), timeout)
+        err = _wait_for_bolt(uri, "neo4j", password.get_secret_value(), timeout)
         if err is not None:
             raise LocalServiceError(f"Neo4j is running but Bolt does not accept NEO4J_PASSWORD: {err}")
         return f"Neo4j already running: {uri}, Browser http://localhost:{HTTP_PORT}/browser/"
@@ -291,12 +290,11 @@ def start(layout: Layout, password: Secret, *, timeout: float = 120, echo: bool 
             )
     if not (layout.data / "databases" / "system").exists():
         _set_initial_password(layout, password)
-    if echo:
-        print("Starting Neo4j...", file=sys.stderr, flush=True)
+    log.info("starting Neo4j", extra={"bolt": uri, "timeout_s": timeout})
     proc = _neo4j_command(layout, "start")
     if proc.returncode != 0:
         raise LocalServiceError(f"Neo4j did not start: {_first_error(layout)}")
-    err = _wait_for_bolt(uri, "neo4j", password.reveal(), timeout)
+    err = _wait_for_bolt(uri, "neo4j", password.get_secret_value(), timeout)
     if err is not None:
         detail = _first_error(layout) if not is_running(layout) else str(err)
         raise LocalServiceError(f"Neo4j started but Bolt did not become ready in {timeout:.0f}s: {detail}")

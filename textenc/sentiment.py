@@ -42,7 +42,8 @@ import numpy as np
 import textenc  # noqa: F401  (offline switches)
 from interestgraph.device import pick_device
 from interestgraph.errors import ConfigError
-from textenc.encoders import bge_dir, fingerprint, models_root, publish_model_dir
+from interestgraph.settings import Settings
+from textenc.encoders import SettingsLike, as_settings, bge_dir, fingerprint, models_root, publish_model_dir
 
 RECIPE_VERSION = "zh-review-bge-v1"
 ATTENTION_HEAD_FILE = "attention_head.safetensors"
@@ -80,10 +81,11 @@ class Recipe:
         return RECIPE_VERSION
 
 
-def default_sentiment_dir(env: dict[str, str] | None = None) -> Path:
-    env = dict(os.environ) if env is None else env
-    raw = env.get("INTERESTGRAPH_SENTIMENT_MODEL")
-    return Path(raw).expanduser() if raw else models_root(env) / RECIPE_VERSION
+def default_sentiment_dir(settings: SettingsLike = None) -> Path:
+    """``settings.sentiment_model`` (``INTERESTGRAPH_SENTIMENT_MODEL``), else this recipe's directory under
+    the models root."""
+    settings = as_settings(settings)
+    return settings.sentiment_model or models_root(settings) / RECIPE_VERSION
 
 
 def cjk_share(text: str) -> float:
@@ -371,10 +373,12 @@ def _link_encoder(src: Path, dst: Path) -> None:
 
 
 def train(out_dir: Path, recipe: Recipe | None = None, *, device: str = "auto",
-          progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
+          progress: Callable[[str, int, int], None] | None = None, settings: Settings | None = None,
+          ) -> dict[str, Any]:
     """Build the sentiment model into ``out_dir`` (replaced atomically); returns its card.
 
     ``progress(stage, done, total)``. The heads train on the CPU (small, and reproducible there).
+    ``settings`` says where the converted encoder lives (default: read from the environment).
     """
     import torch
 
@@ -383,7 +387,7 @@ def train(out_dir: Path, recipe: Recipe | None = None, *, device: str = "auto",
 
     recipe = recipe or Recipe()
     started = time.time()
-    encoder_dir, _ = ensure(bge_dir())
+    encoder_dir, _ = ensure(bge_dir(settings))
     train_rows, test_rows = split()
     # Held out from the training split: chooses the blend weight, never the test set.
     val_rows, fit_rows = train_rows[:recipe.validation_size], train_rows[recipe.validation_size:]

@@ -94,7 +94,7 @@ def test_browser_connects_styles_guides_and_runs_an_analyst_query(chrome, driver
         user.clear()
         user.send_keys(settings.neo4j_user)
         password.clear()
-        password.send_keys(settings.neo4j_password.reveal())
+        password.send_keys(settings.neo4j_password.get_secret_value())
         return True
 
     wait_for("the connect form", fill_connect_form)

@@ -61,3 +61,17 @@ def test_credentials_never_reach_a_log_line(captured):
     logs.configure("INFO", stream=captured)
     logging.getLogger("x").info("following", extra={"url": "redis://:hunter2@h:6379/0/events"})
     assert "hunter2" not in captured.getvalue() and "redis://***@h:6379/0/events" in captured.getvalue()
+
+
+def test_settings_logged_whole_keep_their_secrets(captured):
+    from interestgraph.settings import Settings
+
+    s = Settings.from_env({"NEO4J_PASSWORD": "hunter2-neo", "REDIS_PASSWORD": "hunter2-redis",
+                           "CELERY_BROKER_URL": "redis://:hunter2-url@b:1/0"})
+    logs.configure("INFO", stream=captured)
+    log = logging.getLogger("x")
+    log.info("settings %r", s, extra={"settings": s, "password": s.neo4j_password, "broker": s.broker_url})
+    logs.configure("INFO", json=True, stream=captured)
+    log.info("settings %s", s, extra={"settings": s, "password": s.redis_password, "broker": s.broker_url})
+    out = captured.getvalue()
+    assert "hunter2" not in out and "**********" in out and "redis://***@b:1/0" in out
