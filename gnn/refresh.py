@@ -90,10 +90,12 @@ def default_owner() -> str:
 
 def claim(driver: Driver, settings: Settings, owner: str, limit: int, lease_ms: int = DEFAULT_LEASE_MS,
           quiet_ms: int = QUIET_MS, max_wait_ms: int = MAX_WAIT_MS,
-          user_grace_ms: int = USER_GRACE_MS) -> tuple[list[str], list[str]]:
-    """Lease up to ``limit`` dirty users and ``limit`` dirty items, oldest first."""
+          user_grace_ms: int = USER_GRACE_MS, prefix: str = "") -> tuple[list[str], list[str]]:
+    """Lease up to ``limit`` dirty users and ``limit`` dirty items, oldest first (with a
+    ``prefix``, only those whose id starts with it)."""
     recs = write(driver, settings, "gnn/claim_dirty", now_ms=int(time.time() * 1000), lease_ms=lease_ms,
-                 owner=owner, limit=limit, quiet_ms=quiet_ms, max_wait_ms=max_wait_ms, user_grace_ms=user_grace_ms)
+                 owner=owner, limit=limit, quiet_ms=quiet_ms, max_wait_ms=max_wait_ms, user_grace_ms=user_grace_ms,
+                 prefix=prefix)
     users = sorted(r["id"] for r in recs if r["label"] == "User")
     items = sorted(r["id"] for r in recs if r["label"] == "Item")
     return users, items
@@ -131,15 +133,16 @@ def refresh_similar(driver: Driver, settings: Settings, user_ids: list[str], k: 
 
 
 def refresh_similar_pending(driver: Driver, settings: Settings, limit: int = 2_000, batch: int = 100,
-                            min_age_ms: int = SIMILAR_MIN_AGE_MS) -> int:
+                            min_age_ms: int = SIMILAR_MIN_AGE_MS, prefix: str = "") -> int:
     """Bring SIMILAR_TO up to date for users re-embedded since it was computed.
 
     Kept off the embedding hot path (it costs more than the embedding itself: one vector
     search per user), at most every ``min_age_ms`` per user, in small transactions so the
-    locks it takes on users never hold up ingest for long.
+    locks it takes on users never hold up ingest for long. With a ``prefix``, only users whose
+    id starts with it.
     """
     ids = [r["id"] for r in read(driver, settings, "gnn/pending_similar_users", limit=limit,
-                                 now_ms=int(time.time() * 1000), min_age_ms=min_age_ms)]
+                                 now_ms=int(time.time() * 1000), min_age_ms=min_age_ms, prefix=prefix)]
     for start in range(0, len(ids), batch):
         refresh_similar(driver, settings, ids[start:start + batch])
     return len(ids)
@@ -148,13 +151,16 @@ def refresh_similar_pending(driver: Driver, settings: Settings, limit: int = 2_0
 def refresh(driver: Driver, settings: Settings, *, runtime: RuntimeCache | None = None, all_nodes: bool = False,
             users: Sequence[str] = (), items: Sequence[str] = (), batch_size: int = 1024,
             max_batches: int | None = None, lease_ms: int = DEFAULT_LEASE_MS, owner: str | None = None,
-            debounce: bool = False, similar: bool = True, progress: bool = False, parallel: int = 2) -> RefreshReport:
+            debounce: bool = False, similar: bool = True, progress: bool = False, parallel: int = 2,
+            prefix: str = "") -> RefreshReport:
     """Re-embed dirty items and backlog users until none is left; with ``all_nodes``, every
     one of them; with ``users``/``items``, exactly those (dirty or not). ``debounce`` (what
     the scheduled refresh uses) leaves users to the ingest path for a grace period and
     waits for bursts of item changes to pause; ``similar`` brings SIMILAR_TO up to date.
     ``parallel`` batches are in flight at once: Neo4j runs each statement on one core, so
-    one batch's read overlaps another's write."""
+    one batch's read overlaps another's write. ``prefix`` limits the dirty backlog,
+    ``all_nodes`` and SIMILAR_TO to ids starting with it (one namespace, e.g. a test's);
+    the default is every node."""
     if batch_size <= 0:
         raise ConfigError(f"batch_size must be > 0, got {batch_size}")
     started = time.perf_counter()
@@ -162,7 +168,7 @@ def refresh(driver: Driver, settings: Settings, *, runtime: RuntimeCache | None 
     rt = runtime()
     owner = owner or default_owner()
     if all_nodes:
-        write(driver, settings, "gnn/mark_all_dirty", now_ms=int(time.time() * 1000))
+        write(driver, settings, "gnn/mark_all_dirty", now_ms=int(time.time() * 1000), prefix=prefix)
     report = RefreshReport(model=rt.card.tag, device=str(rt.device), owner=owner)
     updater = UserUpdater(driver, settings, runtime)
 
@@ -174,7 +180,7 @@ def refresh(driver: Driver, settings: Settings, *, runtime: RuntimeCache | None 
             return
         timing = (QUIET_MS, MAX_WAIT_MS, USER_GRACE_MS) if debounce else (0, 0, 0)
         while max_batches is None or report.batches < max_batches:
-            got_u, got_i = claim(driver, settings, owner, batch_size, lease_ms, *timing)
+            got_u, got_i = claim(driver, settings, owner, batch_size, lease_ms, *timing, prefix=prefix)
             if not got_u and not got_i:
                 return
             yield got_u, got_i, owner
@@ -209,7 +215,8 @@ def refresh(driver: Driver, settings: Settings, *, runtime: RuntimeCache | None 
             settle(*in_flight.popleft())
     if similar:
         t = time.perf_counter()
-        report.similar_users = refresh_similar_pending(driver, settings, limit=max(report.users, 1), min_age_ms=0)
+        report.similar_users = refresh_similar_pending(driver, settings, limit=max(report.users, 1), min_age_ms=0,
+                                                       prefix=prefix)
         report.similar_s = time.perf_counter() - t
     report.seconds = round(time.perf_counter() - started, 3)
     report.read_s, report.compute_s, report.write_s, report.similar_s = (

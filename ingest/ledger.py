@@ -17,8 +17,12 @@ from interestgraph.settings import Settings
 DEFAULT_RETENTION_DAYS = 30.0
 
 
-def prune(driver: Driver, settings: Settings, days: float = DEFAULT_RETENTION_DAYS) -> int:
-    """Delete ledger entries recorded more than ``days`` ago; returns the cut-off (epoch ms)."""
+def prune(driver: Driver, settings: Settings, days: float = DEFAULT_RETENTION_DAYS, prefix: str = "") -> int:
+    """Delete ledger entries recorded more than ``days`` ago; returns the cut-off (epoch ms).
+
+    With a ``prefix``, only entries whose event id starts with it (one namespace, e.g. a
+    test's); the default prunes the whole ledger.
+    """
     before_ms = int((time.time() - days * 86400) * 1000)
-    run_implicit(driver, settings, "ingest/prune_seen_events", before_ms=before_ms)
+    run_implicit(driver, settings, "ingest/prune_seen_events", before_ms=before_ms, prefix=prefix)
     return before_ms

@@ -2,7 +2,9 @@
 event types, out-of-order timestamps and a share of exact duplicates (redeliveries).
 
 Deterministic for a given seed, and generated lazily so a 1M-event stream never sits in
-memory.
+memory. A ``prefix`` namespaces every id and every query: a Query node's id hashes its text,
+so the query texts start with the prefix too, and a namespace never shares a query (or its
+intent) with another namespace or with real data.
 """
 
 from __future__ import annotations
@@ -60,6 +62,12 @@ def _zipf_sampler(rng: np.random.Generator, n: int, s: float):  # noqa: ANN202
     return draw
 
 
+def query_text(n: int, prefix: str = "") -> str:
+    """The text of synthetic query ``n``: two words and the number, after the namespace if any."""
+    words = f"{WORDS[n % len(WORDS)]} {WORDS[(n // len(WORDS)) % len(WORDS)]} {n}"
+    return f"{prefix} {words}" if prefix else words
+
+
 def events(shape: StreamShape, chunk: int = 10_000) -> Iterator[dict[str, Any]]:
     """Yield ``shape.events`` contract-v1 records (duplicates included in the count)."""
     rng = np.random.default_rng(shape.seed)
@@ -92,8 +100,7 @@ def events(shape: StreamShape, chunk: int = 10_000) -> Iterator[dict[str, Any]]:
             rec: dict[str, Any] = {"event_id": f"{p}e{serial}", "user_id": f"{p}u{int(u[j])}", "type": kind,
                                    "ts": shape.start_ms + serial * shape.step_ms + int(jitter[j])}
             if kind == "search":
-                qi = int(q[j])
-                rec["query"] = f"{WORDS[qi % len(WORDS)]} {WORDS[(qi // len(WORDS)) % len(WORDS)]} {qi}"
+                rec["query"] = query_text(int(q[j]), p)
             else:
                 ii = int(it[j])
                 rec["item_id"] = f"{p}i{ii}"

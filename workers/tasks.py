@@ -27,18 +27,19 @@ RETRY = {
 @app.task(name="interestgraph.gnn.refresh", acks_late=True, **RETRY)
 def refresh(all_nodes: bool = False, max_batches: int | None = None, batch_size: int = 1024,
             users: list[str] | None = None, items: list[str] | None = None, debounce: bool = True,
-            model: str | None = None) -> dict[str, Any]:
+            model: str | None = None, prefix: str = "") -> dict[str, Any]:
     """Re-embed dirty items and backlog users (all, or the named ones) with the active model.
 
     Scheduled runs debounce (users get a grace period for the ingest path, item bursts a
     pause); `interestgraph refresh` does not. ``model`` (a registered tag) embeds with that
     version instead of the active one, e.g. to backfill a candidate before activating it.
+    ``prefix`` limits the work to ids starting with it (tests pass their namespace).
     """
     runtime = resources.runtime() if model is None else RuntimeCache(resources.settings(),
                                                                      registered(resources.settings(), model))
     report = refresh_nodes(resources.driver(), resources.settings(), runtime=runtime,
                            all_nodes=all_nodes, users=users or (), items=items or (), max_batches=max_batches,
-                           batch_size=batch_size, debounce=debounce, similar=not debounce)
+                           batch_size=batch_size, debounce=debounce, similar=not debounce, prefix=prefix)
     return report.as_dict()
 
 

@@ -1,5 +1,6 @@
 import math
 
+from ingest.ledger import prune
 from ingest.pipeline import sync_records
 from ingest.writer import GraphWriter
 from interestgraph.graph import read
@@ -68,15 +69,13 @@ def test_co_behaviour_is_derivable(driver, settings, prefix, tmp_path):
 
 
 def test_ledger_prune_drops_only_old_ids(driver, settings, prefix, tmp_path):
-    import subprocess
-    import sys
-
     sync_records("t", [{"event_id": f"{prefix}new", "user_id": f"{prefix}u", "type": "view",
                         "ts": 1_793_000_000_000, "item_id": f"{prefix}i"}],
                  GraphWriter(driver, settings), tmp_path / "d.jsonl", progress=False)
     # An entry recorded 40 days ago (written directly: the writer always stamps "now").
     driver.execute_query("CREATE (:SeenEvent {id: $id, at: datetime() - duration({days: 40})})", id=f"{prefix}old")
-    subprocess.run([sys.executable, "-m", "interestgraph.cli", "ledger", "prune", "--days", "30"], check=True)
+    # Scoped to this test's namespace: a whole-ledger prune would forget other tests' (and real) ids.
+    prune(driver, settings, days=30, prefix=prefix)
     left = driver.execute_query("MATCH (e:SeenEvent) WHERE e.id STARTS WITH $p RETURN collect(e.id) AS ids",
                                 p=prefix).records[0]["ids"]
     assert left == [f"{prefix}new"]
