@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ingest.pipeline import sync
 from ingest.writer import GraphWriter
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).parents[2]
 CLI = [sys.executable, "-m", "interestgraph.cli"]
@@ -159,7 +160,7 @@ def test_future_dated_metadata_cannot_block_a_real_catalogue_update(driver, sett
     state = "MATCH (i:Item {id: $id}) RETURN i.title AS title, i.price AS price, i.meta_at AS at"
     first = driver.execute_query(state, id=item).records[0]
     assert first["title"] == "HIJACKED" and first["at"] <= int(time.time() * 1000)  # counted as "now", not ahead
-    time.sleep(0.01)
+    wait_until(lambda: int(time.time() * 1000) > first["at"], 5, "the clock to pass the stored metadata time")
     real = events_file([{"event_id": f"{p}e2", "user_id": f"{p}u2", "type": "view", "ts": int(time.time() * 1000),
                          "item_id": item, "item": {"title": "Real title", "price": 199.0}}], "b.jsonl")
     sync([real], GraphWriter(driver, settings), tmp_path / "dead.jsonl", progress=False)
