@@ -410,7 +410,7 @@ class Replay:
 
     def _apply(self, ev: Event) -> None:
         """Merge the event into the in-memory graph, as ingest merges it into Neo4j."""
-        rel = REL_OF_EVENT[ev.type.value]
+        rel = REL_OF_EVENT[ev.type]
         if ev.type is EventType.SEARCH:
             self.histories.apply(self.ns + ev.user_id, rel, query_id(ev.query or ""), ev.ts_ms)
             return

@@ -28,6 +28,7 @@ from gnn.refresh import RuntimeCache
 from ingest.pipeline import sync
 from ingest.synthetic import StreamShape, write_csv
 from ingest.writer import GraphWriter
+from interestgraph.constants import REL_OF_EVENT, TYPE_WEIGHT
 from interestgraph.graph import read, run_implicit
 from interestgraph.settings import Settings
 
@@ -72,7 +73,8 @@ def _load_csv(driver: Driver, settings: Settings, shape: StreamShape, batch: int
                   flush=True)
         started = time.perf_counter()
         run_implicit(driver, settings, "bench/load_csv_events", url=f"file:///{path.name}", batch=batch,
-                  half_life_ms=settings.half_life_ms)
+                     half_life_ms=settings.half_life_ms, weights={t.value: w for t, w in TYPE_WEIGHT.items()},
+                     rels={t.value: rel for t, rel in REL_OF_EVENT.items()})
         return time.perf_counter() - started
     finally:
         path.unlink(missing_ok=True)

@@ -19,12 +19,13 @@ import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-# Behaviour relationships the model reads, in feature-column order.
-REL_TYPES: tuple[str, ...] = ("VIEWED", "CLICKED", "ADDED_TO_CART", "PURCHASED", "REVIEWED", "SEARCHED")
+# Behaviour relationships the model reads, in feature-column order, and the relationship type
+# of each event type: defined once, in interestgraph.constants.
+from interestgraph.constants import REL_OF_EVENT as REL_OF_EVENT
+from interestgraph.constants import REL_TYPES as REL_TYPES
+from interestgraph.constants import SEARCHED, Behaviour
+
 ITEM, QUERY = "Item", "Query"
-# ingest.events.EventType value -> relationship type (kept as strings: gnn reads, never validates).
-REL_OF_EVENT: dict[str, str] = {"view": "VIEWED", "click": "CLICKED", "cart": "ADDED_TO_CART",
-                                "purchase": "PURCHASED", "review": "REVIEWED", "search": "SEARCHED"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +41,7 @@ class Edge:
 
     @property
     def kind(self) -> str:
-        return QUERY if self.rel == "SEARCHED" else ITEM
+        return QUERY if self.rel == SEARCHED else ITEM
 
     @property
     def key(self) -> tuple[int, str, str]:
@@ -111,11 +112,11 @@ class Histories:
             return
         newer = ts_ms >= old.last_ms
         mine[(rel, target)] = Edge(rel, target, min(old.first_ms, ts_ms), max(old.last_ms, ts_ms), old.count + 1,
-                                   sentiment if newer and rel == "REVIEWED" else old.sentiment)
+                                   sentiment if newer and rel == Behaviour.REVIEWED else old.sentiment)
 
     def recent(self, user: str, k: int) -> list[Edge]:
         return newest(self.edges.get(user, {}).values(), k)
 
     def items(self, user: str) -> set[str]:
         """Every item the user has any behaviour on."""
-        return {t for (rel, t) in self.edges.get(user, {}) if rel != "SEARCHED"}
+        return {t for (rel, t) in self.edges.get(user, {}) if rel != SEARCHED}

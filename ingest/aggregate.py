@@ -17,12 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ingest.events import BEHAVIOUR_OF, TYPE_WEIGHT, Event, EventType, normalise_query, query_id
-
-
-def decay(weight: float, from_ms: int, to_ms: int, half_life_ms: float) -> float:
-    """``weight`` observed at ``from_ms``, seen from ``to_ms`` (>= from_ms)."""
-    return weight * 2.0 ** (-(to_ms - from_ms) / half_life_ms)
+from ingest.events import Event, normalise_query, query_id
+from interestgraph.constants import BEHAVIOUR_OF, TYPE_WEIGHT, EventType
+from interestgraph.constants import decay as decay  # the one decay; tests and callers read it here too
 
 
 @dataclass

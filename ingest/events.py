@@ -32,8 +32,14 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
+
+# The event and behaviour types and their weights live in interestgraph.constants; they are
+# re-exported here because the contract is written in terms of them.
+from interestgraph.constants import BEHAVIOUR_OF as BEHAVIOUR_OF
+from interestgraph.constants import DAY_MS, EventType
+from interestgraph.constants import TYPE_WEIGHT as TYPE_WEIGHT
+from interestgraph.constants import Behaviour as Behaviour
 
 MAX_ID_LEN = 256
 MAX_QUERY_LEN = 512
@@ -42,7 +48,7 @@ MAX_TITLE_LEN = 500
 MAX_CATEGORIES = 32
 # MovieLens-100K starts in 1997; anything before 1990 or more than a day ahead is a bug.
 MIN_TS_MS = int(datetime(1990, 1, 1, tzinfo=UTC).timestamp() * 1000)
-FUTURE_SLACK_MS = 86_400_000
+FUTURE_SLACK_MS = DAY_MS
 MAX_PRICE = 1e9
 # Printable ASCII, no space at either end.
 ID_PATTERN = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?")
@@ -61,48 +67,6 @@ _DIGITS_MS = re.compile(r"-?[0-9]{1,20}(?:\.[0-9]{1,9})?")
 _ISO_CHARS = re.compile(r"[0-9TtWZz:.,+\- ]{4,40}")
 _LEAP_SECOND = re.compile(r"(.*[T ][0-9]{2}:[0-9]{2}:)60(?:[.,][0-9]+)?((?:[Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?)")
 _DECIMAL = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,15})?")
-
-
-class EventType(StrEnum):
-    VIEW = "view"
-    CLICK = "click"
-    CART = "cart"
-    PURCHASE = "purchase"
-    SEARCH = "search"
-    REVIEW = "review"
-
-
-class Behaviour(StrEnum):
-    """Relationship types from a User to an Item that aggregate behaviour.
-
-    A closed set: the writer passes one of these as a dynamic relationship type, so no
-    caller-supplied string ever becomes a type.
-    """
-
-    VIEWED = "VIEWED"
-    CLICKED = "CLICKED"
-    ADDED_TO_CART = "ADDED_TO_CART"
-    PURCHASED = "PURCHASED"
-    REVIEWED = "REVIEWED"
-
-
-BEHAVIOUR_OF: dict[EventType, Behaviour] = {
-    EventType.VIEW: Behaviour.VIEWED,
-    EventType.CLICK: Behaviour.CLICKED,
-    EventType.CART: Behaviour.ADDED_TO_CART,
-    EventType.PURCHASE: Behaviour.PURCHASED,
-    EventType.REVIEW: Behaviour.REVIEWED,
-}
-
-# How much one event says about interest; purchase > cart > click > view.
-TYPE_WEIGHT: dict[EventType, float] = {
-    EventType.VIEW: 1.0,
-    EventType.CLICK: 2.0,
-    EventType.CART: 4.0,
-    EventType.PURCHASE: 8.0,
-    EventType.SEARCH: 1.5,
-    EventType.REVIEW: 3.0,
-}
 
 
 class InvalidEvent(ValueError):

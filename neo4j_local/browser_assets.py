@@ -19,6 +19,8 @@ from typing import Any
 
 from interestgraph import analyst
 from interestgraph import cypher_registry as cypher
+from interestgraph.constants import DAY_MS
+from interestgraph.settings import Settings
 
 PORT = 7476
 ORIGINS = ("http://localhost:7474", "http://127.0.0.1:7474")
@@ -87,8 +89,18 @@ def _literal(v: Any) -> str:
     raise TypeError(f"no Cypher literal for {v!r}")
 
 
-def guide(half_life_ms: float = 14 * 86_400_000.0) -> str:
-    """The Markdown guide: the intro slide, then one slide per analyst query."""
+def default_half_life_ms() -> float:
+    """The half-life setting's default (``Settings.half_life_days``), in milliseconds."""
+    return float(Settings.model_fields["half_life_days"].default) * DAY_MS
+
+
+def guide(half_life_ms: float | None = None) -> str:
+    """The Markdown guide: the intro slide, then one slide per analyst query.
+
+    ``half_life_ms`` fills the example ``$half_life_ms`` (default: the setting's default).
+    """
+    if half_life_ms is None:
+        half_life_ms = default_half_life_ms()
     slides = [_asset("guide_intro.md").strip()]
     for q in analyst.library():
         params = {}

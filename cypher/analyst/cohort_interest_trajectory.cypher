@@ -34,5 +34,5 @@ UNWIND parts AS p
 WITH n, day, p
 WHERE p.day <= day
 RETURN day, p.c.id AS category, p.c.name AS name,
-       sum(p.w * 2.0 ^ (-duration.inDays(p.day, day).days * 86400000.0 / $half_life_ms)) / n AS weight, n AS members
+       sum(p.w * 2.0 ^ (-(duration.inDays(p.day, day).days * 86400000.0) / $half_life_ms)) / n AS weight, n AS members
 ORDER BY day, category

@@ -1,6 +1,7 @@
 // Baseline for `bench ingest`: Neo4j's own bulk path doing our upserts row by row.
 // $url: file:/// URL of a contract-v1 CSV in the server's import folder; $batch: rows per
-// transaction; $half_life_ms: float.
+// transaction; $half_life_ms: float; $weights: {event type: weight}; $rels: {event type:
+// relationship type} (interestgraph.constants' TYPE_WEIGHT and REL_OF_EVENT).
 // Returns nothing. The same effects as the ingest/ statements (ledger, users, items,
 // categories, behaviour with decayed weights, reviews, searches, interests and their
 // daily history), without validation or pre-aggregation. Must run in an implicit transaction.
@@ -9,9 +10,7 @@ CALL (row) {
   OPTIONAL MATCH (seen:SeenEvent {id: row.event_id})
   WITH row, seen WHERE seen IS NULL
   CREATE (:SeenEvent {id: row.event_id, at: datetime()})
-  WITH row, toInteger(row.ts) AS ts,
-       CASE row.type WHEN 'view' THEN 1.0 WHEN 'click' THEN 2.0 WHEN 'cart' THEN 4.0
-                     WHEN 'purchase' THEN 8.0 WHEN 'search' THEN 1.5 ELSE 3.0 END AS tw
+  WITH row, toInteger(row.ts) AS ts, $weights[row.type] AS tw
   MERGE (u:User {id: row.user_id})
   SET u.dirty_since = coalesce(u.dirty_since, datetime()), u.dirty_seq = coalesce(u.dirty_seq, 0) + 1
   WITH row, ts, tw, u
@@ -40,9 +39,7 @@ CALL (row) {
         ON CREATE SET c.name = name
       MERGE (i)-[:IN_CATEGORY]->(c)
     }
-    WITH row, ts, tw, u, i,
-         CASE row.type WHEN 'view' THEN 'VIEWED' WHEN 'click' THEN 'CLICKED' WHEN 'cart' THEN 'ADDED_TO_CART'
-                       WHEN 'purchase' THEN 'PURCHASED' ELSE 'REVIEWED' END AS rel,
+    WITH row, ts, tw, u, i, $rels[row.type] AS rel,
          CASE WHEN row.type = 'review' THEN (toInteger(row.rating) - 3) / 2.0 ELSE null END AS sentiment
     MERGE (u)-[r:$(rel)]->(i)
     WITH row, ts, tw, u, i, sentiment, r, r.last_at.epochMillis AS old, coalesce(r.weight, 0.0) AS w0

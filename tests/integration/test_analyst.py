@@ -15,11 +15,12 @@ from gnn.refresh import refresh_similar
 from ingest.pipeline import sync_records
 from ingest.writer import GraphWriter
 from interestgraph import analyst, cli
+from interestgraph.constants import DAY_MS, TYPE_WEIGHT
 from interestgraph.errors import InputError, NotFoundError
 
-DAY = 86_400_000
+DAY = DAY_MS
 T0 = 1_793_000_000_000 - 1_793_000_000_000 % DAY + 12 * 3_600_000  # noon UTC, 2026-10-26
-WEIGHT = {"purchase": 8.0, "cart": 4.0, "click": 2.0, "view": 1.0}
+WEIGHT = {t.value: w for t, w in TYPE_WEIGHT.items()}
 
 
 def day(n: int) -> str:
