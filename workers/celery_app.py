@@ -36,10 +36,47 @@ class RedisPassword(CredentialProvider):
         return (self._password.get_secret_value(),)
 
 
+def beat_schedule(settings: Settings) -> dict[str, Any]:
+    """Periodic work: refresh, the text pass, ledger pruning, similar users, and a stream to drain."""
+    refresh_s, text_s = settings.refresh_every_s, settings.text_every_s
+    return {
+        "refresh-dirty": {
+            "task": "interestgraph.gnn.refresh",
+            "schedule": refresh_s,
+            "kwargs": {"max_batches": 4},
+            # A refresh that could not start in time is superseded by the next one.
+            "options": {"expires": refresh_s * 3},
+        },
+        "text-pass": {
+            "task": "interestgraph.nlp.text_pass",
+            "schedule": text_s,
+            "kwargs": {"max_rounds": 4},
+            "options": {"expires": text_s * 3},
+        },
+        "prune-ledger": {
+            "task": "interestgraph.ingest.prune_ledger",
+            "schedule": 3600.0,
+            "kwargs": {"days": settings.ledger_days},
+            "options": {"expires": 1800.0},
+        },
+        "refresh-similar": {
+            "task": "interestgraph.gnn.similar",
+            "schedule": 5.0,
+            "options": {"expires": 15.0},
+        },
+        # A Redis stream to consume on the ingest queue, e.g. redis://redis:6379/0/events.
+        **({"drain-stream": {
+            "task": "interestgraph.ingest.drain_stream",
+            "schedule": 5.0,
+            "kwargs": {"url": settings.stream_url, "max_seconds": 5.0},
+            "options": {"expires": 5.0},
+        }} if settings.stream_url else {}),
+    }
+
+
 def config(settings: Settings) -> dict[str, Any]:
     """The app's configuration (``app.conf``) for ``settings``."""
     broker = settings.broker_url
-    refresh_s, text_s = settings.refresh_every_s, settings.text_every_s
     return dict(
         broker_url=broker,
         # The broker's password lives only in memory: the read/write URLs win over CELERY_BROKER_URL
@@ -67,39 +104,7 @@ def config(settings: Settings) -> dict[str, Any]:
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": 3600},
         worker_hijack_root_logger=False,
-        beat_schedule={
-            "refresh-dirty": {
-                "task": "interestgraph.gnn.refresh",
-                "schedule": refresh_s,
-                "kwargs": {"max_batches": 4},
-                # A refresh that could not start in time is superseded by the next one.
-                "options": {"expires": refresh_s * 3},
-            },
-            "text-pass": {
-                "task": "interestgraph.nlp.text_pass",
-                "schedule": text_s,
-                "kwargs": {"max_rounds": 4},
-                "options": {"expires": text_s * 3},
-            },
-            "prune-ledger": {
-                "task": "interestgraph.ingest.prune_ledger",
-                "schedule": 3600.0,
-                "kwargs": {"days": settings.ledger_days},
-                "options": {"expires": 1800.0},
-            },
-            "refresh-similar": {
-                "task": "interestgraph.gnn.similar",
-                "schedule": 5.0,
-                "options": {"expires": 15.0},
-            },
-            # A Redis stream to consume on the ingest queue, e.g. redis://redis:6379/0/events.
-            **({"drain-stream": {
-                "task": "interestgraph.ingest.drain_stream",
-                "schedule": 5.0,
-                "kwargs": {"url": settings.stream_url, "max_seconds": 5.0},
-                "options": {"expires": 5.0},
-            }} if settings.stream_url else {}),
-        },
+        beat_schedule=beat_schedule(settings),
     )
 
 
