@@ -61,9 +61,7 @@ class GraphWriter:
         ``accepted`` maps event ids to their acceptance time (a stream entry's time); it
         defaults to now, and lets refreshes report which events a vector includes.
         """
-        unique: dict[str, Event] = {}
-        for ev in events:
-            unique.setdefault(ev.event_id, ev)
+        unique = unique_events(events)
         if not unique:
             return BatchResult(0, len(events))
         stamp = int(time.time() * 1000) if now_ms is None else now_ms
@@ -103,10 +101,7 @@ class GraphWriter:
     def _apply(self, tx: Transaction, events: list[Event], now_ms: int, accepted: Mapping[str, int]) -> None:
         rows = aggregate(events, self._settings.half_life_ms)
         h = self._settings.half_life_ms
-        newest: dict[str, int] = {}
-        for ev in events:
-            newest[ev.user_id] = max(newest.get(ev.user_id, 0), accepted.get(ev.event_id, now_ms))
-        run(tx, "ingest/touch_users", rows=[{"id": u, "accepted_ms": newest[u]} for u in rows.users], now_ms=now_ms)
+        run(tx, "ingest/touch_users", rows=touch_rows(rows.users, events, accepted, now_ms), now_ms=now_ms)
         if rows.items:
             clamp_item_metadata(rows.items, events, now_ms)
             run(tx, "ingest/merge_items", rows=rows.items, now_ms=now_ms)
@@ -123,6 +118,26 @@ class GraphWriter:
         if interests:
             run(tx, "ingest/update_interests", rows=interests, half_life_ms=h)
         run(tx, "ingest/record_seen_events", ids=rows.event_ids, now_ms=now_ms)
+
+
+def unique_events(events: Sequence[Event]) -> dict[str, Event]:
+    """A batch's events by id, each id once: its first occurrence wins (a redelivered copy is a
+    duplicate, whatever it says), in batch order."""
+    unique: dict[str, Event] = {}
+    for ev in events:
+        unique.setdefault(ev.event_id, ev)
+    return unique
+
+
+def touch_rows(users: Sequence[str], events: Sequence[Event], accepted: Mapping[str, int],
+               now_ms: int) -> list[dict[str, Any]]:
+    """``ingest/touch_users`` rows, one per user in ``users`` order: the newest acceptance time of
+    the user's events in the batch (a stream entry's time from ``accepted``, else ``now_ms``),
+    which a refresh reports as the newest event a vector includes."""
+    newest: dict[str, int] = {}
+    for ev in events:
+        newest[ev.user_id] = max(newest.get(ev.user_id, 0), accepted.get(ev.event_id, now_ms))
+    return [{"id": u, "accepted_ms": newest[u]} for u in users]
 
 
 def clamp_item_metadata(items: list[dict[str, Any]], events: Sequence[Event], now_ms: int) -> None:
