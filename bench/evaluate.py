@@ -432,10 +432,10 @@ class Replay:
                                      else None}}
 
 
-def run(driver: Driver, settings: Settings, *, source: str | Path = movielens.NAME, quantile: float = 0.8,
-        epochs: int = 40, seed: int = 0, stream_limit: int | None = None, keep: bool = False,
-        check_every: int = 500, progress: bool = True,
-        log: Callable[[str], None] | None = None) -> dict[str, Any]:
+def evaluate_methods(driver: Driver, settings: Settings, *, source: str | Path = movielens.NAME, quantile: float = 0.8,
+                     epochs: int = 40, seed: int = 0, stream_limit: int | None = None, keep: bool = False,
+                     check_every: int = 500, progress: bool = True,
+                     log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run the whole comparison; returns the JSON result."""
     started = time.perf_counter()
     say = log or (lambda msg: print(msg, file=sys.stderr, flush=True) if progress else None)
@@ -470,3 +470,7 @@ def run(driver: Driver, settings: Settings, *, source: str | Path = movielens.NA
             run_implicit(driver, settings, "bench/delete_namespace", prefix=ns)
     out["seconds"] = round(time.perf_counter() - started, 1)
     return out
+
+
+# The old name, for interestgraph/cli.py until that module is deleted.
+run = evaluate_methods

@@ -108,8 +108,8 @@ def gds_refresh_seconds(driver: Driver, settings: Settings, prefix: str) -> floa
     return time.perf_counter() - started
 
 
-def run_rate(driver: Driver, settings: Settings, *, rate: int, duration: float, users: int, items: int,
-             drain_timeout: float, out_dir: Path, progress: bool) -> dict[str, Any]:
+def measure_rate(driver: Driver, settings: Settings, *, rate: int, duration: float, users: int, items: int,
+                 drain_timeout: float, out_dir: Path, progress: bool) -> dict[str, Any]:
     prefix = f"fr{uuid.uuid4().hex[:6]}-"
     stream = StreamSpec.parse(f"{settings.broker_url.rstrip('/')}/{prefix}events")
     client = stream.client()
@@ -133,7 +133,7 @@ def run_rate(driver: Driver, settings: Settings, *, rate: int, duration: float, 
 
     env = {**os.environ, "INTERESTGRAPH_REFRESH_EVERY_S": "1", "INTERESTGRAPH_LOG_LEVEL": "INFO"}
     exe = [sys.executable, "-m"]
-    consumer = _spawn([*exe, "interestgraph.cli", "ingest", "--follow", f"{stream.redis_url}/{stream.stream}",
+    consumer = _spawn([*exe, "cli", "ingest", "--follow", f"{stream.redis_url}/{stream.stream}",
                        "--json", "--block-ms", "100", "--idle-exit", str(drain_timeout), "--dead-letter",
                        str(out_dir / f"{prefix}dead.jsonl")], out_dir / f"{prefix}consumer.log", env)
     beat = _spawn([*exe, "celery", "-A", "workers", "beat", "--schedule", str(out_dir / f"{prefix}beat"),
@@ -240,11 +240,12 @@ def plot(trace: Trace, accepted: list[tuple[str, int]], t0: float, path: Path, r
     return path
 
 
-def run(driver: Driver, settings: Settings, *, rates: list[int], duration: float = 60.0, users: int = 5_000,
-        items: int = 2_000, drain_timeout: float = 60.0, progress: bool = True) -> dict[str, Any]:
+def benchmark_freshness(driver: Driver, settings: Settings, *, rates: list[int], duration: float = 60.0,
+                        users: int = 5_000, items: int = 2_000, drain_timeout: float = 60.0,
+                        progress: bool = True) -> dict[str, Any]:
     out_dir = settings.home / "bench"
     out_dir.mkdir(parents=True, exist_ok=True)
-    runs = [run_rate(driver, settings, rate=r, duration=duration, users=users, items=items,
+    runs = [measure_rate(driver, settings, rate=r, duration=duration, users=users, items=items,
                      drain_timeout=drain_timeout, out_dir=out_dir, progress=progress) for r in rates]
     ok = [r["rate_events_per_s"] for r in runs
           if r["gnn_p95_s"] is not None and r["gnn_p95_s"] <= 1.0 and r["lost_events"] == 0]
@@ -252,3 +253,7 @@ def run(driver: Driver, settings: Settings, *, rates: list[int], duration: float
     summary["max_rate_with_gnn_p95_within_1s"] = max(ok) if ok else None
     (out_dir / "freshness.json").write_text(json.dumps(summary, indent=2))
     return summary
+
+
+# The old name, for interestgraph/cli.py until that module is deleted.
+run = benchmark_freshness

@@ -29,8 +29,8 @@ def other_data(driver: Driver, settings: Settings, prefix: str) -> dict[str, int
     return dict(read(driver, settings, "bench/other_data", prefix=prefix)[0])
 
 
-def run(driver: Driver, settings: Settings, *, users: int = 20_000, items: int = 10_000,
-        batch_size: int = 2048, progress: bool = True) -> dict[str, Any]:
+def benchmark_inference(driver: Driver, settings: Settings, *, users: int = 20_000, items: int = 10_000,
+                        batch_size: int = 2048, progress: bool = True) -> dict[str, Any]:
     prefix = f"inf{uuid.uuid4().hex[:6]}-"
     shape = StreamShape(events=users * 10, users=users, items=items, seed=21, prefix=prefix)
     try:
@@ -61,3 +61,7 @@ def run(driver: Driver, settings: Settings, *, users: int = 20_000, items: int =
         "similar_to_users_per_s": round(similar_users / similar_s, 1) if similar_s else None,
         "graph": {"users": users, "items": items, "events": shape.events}, "other_data": others,
     }
+
+
+# The old name, for interestgraph/cli.py until that module is deleted.
+run = benchmark_inference

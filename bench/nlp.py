@@ -38,7 +38,7 @@ def _snownlp_scores(texts: list[str], progress: bool) -> list[float]:
     return [SnowNLP(t).sentiments for t in tqdm(texts, desc="snownlp", disable=not progress, unit="text")]
 
 
-def run(settings: Settings, *, progress: bool = True) -> dict[str, Any]:
+def benchmark_nlp(settings: Settings, *, progress: bool = True) -> dict[str, Any]:
     _, test = split()
     texts, labels = [r.text for r in test], [r.label for r in test]
     model = SentimentModel(default_sentiment_dir(), device=settings.device)
@@ -98,3 +98,7 @@ def _threads() -> int:
     import torch
 
     return int(torch.get_num_threads())
+
+
+# The old name, for interestgraph/cli.py until that module is deleted.
+run = benchmark_nlp

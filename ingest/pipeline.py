@@ -55,10 +55,11 @@ def validated(source: str, records: Iterable[tuple[int, Record]], dead: DeadLett
         try:
             ev = parse_record(rec, now_ms)
         except InvalidEvent as e:
-            dead.add(Rejection(source, lineno, str(e), _raw(rec)))
+            dead.add(Rejection(source, lineno, str(e), _dead_letter_text(rec)))
             continue
         except Exception as e:  # noqa: BLE001 - parse_record promises InvalidEvent; a record never stops the run
-            dead.add(Rejection(source, lineno, f"cannot validate this record ({type(e).__name__})", _raw(rec)))
+            dead.add(Rejection(source, lineno, f"cannot validate this record ({type(e).__name__})",
+                               _dead_letter_text(rec)))
             continue
         yield ev
 
@@ -68,7 +69,7 @@ def _from_files(paths: Sequence[Path], dead: DeadLetters) -> Iterator[Event]:
         yield from validated(str(path), read_records(path), dead)
 
 
-def _raw(rec: Any) -> str:
+def _dead_letter_text(rec: Any) -> str:
     """The record as it came, for its dead letter; never fails (deep or odd records get their repr)."""
     try:
         text = json.dumps(rec, ensure_ascii=False, default=str)

@@ -150,7 +150,8 @@ class _Lines:
         self.record_bytes = 0
         self.bad = None
 
-    def _raw(self) -> bytes:
+    def _read_line(self) -> bytes:
+        """The next physical line as bytes, line end included; raises ``_LineTooLong`` past the limit."""
         chunk = self._handle.readline(MAX_LINE_BYTES + 1)
         if not chunk:
             raise StopIteration
@@ -168,7 +169,7 @@ class _Lines:
         return chunk
 
     def next_bytes(self) -> bytes:
-        chunk = self._raw()
+        chunk = self._read_line()
         if chunk.endswith(b"\n"):
             chunk = chunk[:-2] if chunk.endswith(b"\r\n") else chunk[:-1]
         return chunk
@@ -177,7 +178,7 @@ class _Lines:
         return self
 
     def __next__(self) -> str:
-        chunk = self._raw()
+        chunk = self._read_line()
         self.record_bytes += len(chunk)
         if self.record_bytes > MAX_LINE_BYTES:
             raise _RecordTooLong(self.lineno)

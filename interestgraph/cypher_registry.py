@@ -19,7 +19,7 @@ from neo4j import Query
 
 from interestgraph.errors import UnknownQueryError
 
-__all__ = ["query", "text", "names", "header"]
+__all__ = ["query", "statement_text", "names", "header"]
 
 _SUFFIX = ".cypher"
 
@@ -43,7 +43,8 @@ def names(area: str | None = None) -> list[str]:
     return [n for n in all_names if n.startswith(area + "/")]
 
 
-def _raw(name: str) -> str:
+def _file_text(name: str) -> str:
+    """The whole file of ``name``, header comments included."""
     try:
         return _files()[name]
     except KeyError:
@@ -55,20 +56,20 @@ def _raw(name: str) -> str:
 def header(name: str) -> str:
     """The leading ``//`` comment block of a statement, without the slashes."""
     lines = []
-    for line in _raw(name).splitlines():
+    for line in _file_text(name).splitlines():
         if not line.startswith("//"):
             break
         lines.append(line[2:].strip())
     return "\n".join(lines)
 
 
-def text(name: str) -> LiteralString:
+def statement_text(name: str) -> LiteralString:
     """The statement text of ``name`` (header comments stripped)."""
-    body = "\n".join(ln for ln in _raw(name).splitlines() if not ln.startswith("//")).strip()
+    body = "\n".join(ln for ln in _file_text(name).splitlines() if not ln.startswith("//")).strip()
     # The files are part of the package, never user input: this is the one cast.
     return cast(LiteralString, body)
 
 
 def query(name: str, timeout: float | None = None) -> Query:
     """A driver ``Query`` for ``name``, tagged so it shows in ``SHOW TRANSACTIONS``."""
-    return Query(text(name), metadata={"app": "interestgraph", "query": name}, timeout=timeout)
+    return Query(statement_text(name), metadata={"app": "interestgraph", "query": name}, timeout=timeout)

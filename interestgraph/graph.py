@@ -17,7 +17,7 @@ import neo4j
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Record, RoutingControl, Transaction, unit_of_work
 from neo4j import exceptions as nx
 
-from interestgraph.cypher_registry import query, text
+from interestgraph.cypher_registry import query, statement_text
 from interestgraph.errors import GraphError, TransientGraphError
 from interestgraph.settings import Settings
 
@@ -120,4 +120,4 @@ def _tagged(what: str, work: Callable[[ManagedTransaction], T]) -> Callable[[Man
 
 def run(tx: ManagedTransaction | Transaction, name: str, **params: Any) -> list[Record]:
     """Run a registered statement inside ``tx`` and fetch all its records."""
-    return list(tx.run(text(name), params))
+    return list(tx.run(statement_text(name), params))

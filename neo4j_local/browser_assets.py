@@ -117,12 +117,12 @@ def guide(half_life_ms: float | None = None) -> str:
                                                  else f" (default {json.dumps(p.default)})")
                   + (f", {p.doc}" if p.doc else "") for p in q.params]
         lines += ["", f"Returns: {q.returns}", ""]
-        if ROUNDED & set(display_columns(q.returns, cypher.text(q.qualified))):
+        if ROUNDED & set(display_columns(q.returns, cypher.statement_text(q.qualified))):
             lines += [f"Numbers are shown to 4 significant digits; `interestgraph query {q.name} --json` "
                       "has every digit.", ""]
         if params:
             lines += ["```cypher", f":param {_literal(params)}", "```", ""]
-        lines += ["```cypher", for_display(q.returns, cypher.text(q.qualified)), "```", "",
+        lines += ["```cypher", for_display(q.returns, cypher.statement_text(q.qualified)), "```", "",
                   f"Shell: `interestgraph query {q.name}" + "".join(f" --param {n}=..." for n in params) + "`"]
         slides.append("\n".join(lines))
     return "\n\n---\n\n".join(slides) + "\n"

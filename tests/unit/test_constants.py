@@ -172,7 +172,8 @@ def test_browser_style_draws_behaviour_by_weight():
     assert set(widths) <= KNOWN_TYPES | BANDS, sorted(set(widths) - KNOWN_TYPES - BANDS)
     assert ALL_BEHAVIOURS | BANDS <= set(widths)
     for event, rel in c.BEHAVIOUR_OF.items():
-        assert widths[rel] == c.TYPE_WEIGHT[event], f"style.grass: {rel} is {widths[rel]}px, its weight is {c.TYPE_WEIGHT[event]}"
+        weight = c.TYPE_WEIGHT[event]
+        assert widths[rel] == weight, f"style.grass: {rel} is {widths[rel]}px, its weight is {weight}"
 
 
 def test_browser_guide_states_the_default_half_life():

@@ -16,7 +16,7 @@ def test_every_file_loads_with_a_header_and_one_statement():
     assert cypher.names(), "no Cypher files were found"
     for name in cypher.names():
         assert cypher.header(name), f"{name} has no // header"
-        body = cypher.text(name)
+        body = cypher.statement_text(name)
         assert body and not body.rstrip().rstrip(";").count(";"), f"{name} must hold one statement"
 
 
