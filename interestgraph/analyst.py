@@ -118,7 +118,7 @@ def bind(query: AnalystQuery, given: dict[str, Any], settings: Settings) -> dict
                          + ", ".join(f"{p.name}" + ("" if p.required else "?") for p in query.params))
     missing = [p.name for p in query.params if p.required and p.name not in given]
     if missing:
-        raise InputError(f"{query.name} needs --param {' --param '.join(m + '=...' for m in missing)}")
+        raise InputError(f"{query.name} needs a value for parameter(s): {', '.join(missing)}")
     out: dict[str, Any] = {}
     for p in query.params:
         if p.name in given:
@@ -138,7 +138,7 @@ def _check(query: str, p: Param, value: Any) -> Any:
             return None
         raise InputError(f"{where} must not be null")
     if kind == "string":
-        # `--param user_id=42` arrives as a JSON number; ids are strings.
+        # A user id of 42 given on a command line arrives as a JSON number; ids are strings.
         if isinstance(value, int | float) and not isinstance(value, bool):
             return str(value)
         return _typed(where, value, str)

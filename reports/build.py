@@ -115,7 +115,7 @@ def write(report: Report, out: Path) -> Path:
     """Write ``report`` as ``.html`` (self-contained) or ``.png``; returns the path."""
     suffix = out.suffix.lower()
     if suffix not in FORMATS:
-        raise InputError(f"--out must end in {' or '.join(FORMATS)}, got {out.name!r}")
+        raise InputError(f"the report's output path must end in {' or '.join(FORMATS)}, got {out.name!r}")
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".png":
         fig, axes = figures.grid(len(report.sections))
