@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
+from cli.app import main
 from gnn.refresh import refresh_similar
 from ingest.pipeline import sync_records
 from ingest.writer import GraphWriter
-from interestgraph import analyst, cli
+from interestgraph import analyst
 from interestgraph.constants import DAY_MS, TYPE_WEIGHT
 from interestgraph.errors import InputError, NotFoundError
 
@@ -269,21 +270,21 @@ def test_bad_input_is_refused_before_running(driver, settings, g):
 
 def test_cli_table_json_and_csv(g, capsys):
     p = g["p"]
-    assert cli.main(["query", "interest_profile", "--param", f"user_id={p}a", "--json"]) == 0
+    assert main(["query", "interest_profile", "--param", f"user_id={p}a", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["query"] == "analyst/interest_profile"
     assert [r["category"] for r in out["rows"]] == [f"{p}sports", f"{p}books"]
-    assert cli.main(["query", "similar_users_explained", "--param", f"user_id={p}a", "--csv"]) == 0
+    assert main(["query", "similar_users_explained", "--param", f"user_id={p}a", "--csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "user_id,score,shared_items,shared_categories,reasons,paths"
     assert lines[1].split(",")[0] == f"{p}b" and lines[1].split(",")[2:4] == ["3", "2"]
-    assert cli.main(["query", "cohort_members", "--param", f'cohort={{"segment": "{p}sports", "min_share": 0.5}}']) == 0
+    assert main(["query", "cohort_members", "--param", f'cohort={{"segment": "{p}sports", "min_share": 0.5}}']) == 0
     table = capsys.readouterr().out.splitlines()
     assert table[0].split() == ["user_id", "segment_share", "top_category", "top_share", "categories"]
     assert sorted(line.split()[0] for line in table[2:]) == [f"{p}a", f"{p}b"]
-    assert cli.main(["query", "interest_profile", "--param", f"user_id={p}nobody"]) == 2
+    assert main(["query", "interest_profile", "--param", f"user_id={p}nobody"]) == 2
     assert f"no user with id '{p}nobody'" in capsys.readouterr().err
-    assert cli.main(["query"]) == 0
+    assert main(["query"]) == 0
     assert "trending_in_community(cohort, from, to, half_life_ms, k)" in capsys.readouterr().out
 
 
@@ -336,11 +337,11 @@ def cypher_text(query):
 
 def test_recommend_why_prints_one_supporting_path_per_item(g, capsys):
     p = g["p"]
-    assert cli.main(["recommend", f"{p}a", "--k", "2", "--why"]) == 0
+    assert main(["recommend", f"{p}a", "--k", "2", "--why"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[-2] == (f"  {p}book2: ({p}a)-[:INTERESTED_IN]->({p}books)<-[:IN_CATEGORY]-({p}book2)  "
                        f"(interested in {p}books; similar shopper {p}b viewed it)")
     assert out[-1] == f"  {p}pan: near the shopper's recent items in the model's space (no graph path yet)"
-    assert cli.main(["recommend", f"{p}a", "--k", "2", "--why", "--json"]) == 0
+    assert main(["recommend", f"{p}a", "--k", "2", "--why", "--json"]) == 0
     items = json.loads(capsys.readouterr().out)["items"]
     assert [i["item_id"] for i in items] == [f"{p}book2", f"{p}pan"] and items[0]["paths"]

@@ -21,7 +21,7 @@ from ingest.writer import GraphWriter
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).parents[2]
-CLI = [sys.executable, "-m", "interestgraph.cli"]
+CLI = [sys.executable, "-m", "cli"]
 TS = 1_795_773_600_000  # 2026-11-27T04:00:00Z
 
 

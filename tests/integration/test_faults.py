@@ -20,7 +20,7 @@ from tests.integration.conftest import CrashBeforeAck, totals
 from workers.tasks import refresh as refresh_task
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI = [sys.executable, "-m", "interestgraph.cli"]
+CLI = [sys.executable, "-m", "cli"]
 
 
 def count(driver, query, **params):

@@ -80,7 +80,7 @@ def test_recommend_excludes_what_the_user_has(driver, settings, prefix, events_f
 
 def test_cli_json_and_clear_errors(settings, prefix, events_file):
     path = events_file(shop(prefix, users=1, items=2) + ["not json"])
-    exe = [sys.executable, "-m", "interestgraph.cli"]
+    exe = [sys.executable, "-m", "cli"]
     out = subprocess.run([*exe, "ingest", str(path), "--json", "--dead-letter", str(path) + ".dead"],
                          capture_output=True, text=True)
     assert out.returncode == 1, out.stderr  # something was rejected; the rest landed

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from matplotlib import image as mpimg
 
+from cli.app import main
 from gnn.refresh import refresh_similar
 from ingest.pipeline import sync_records
 from ingest.writer import GraphWriter
-from interestgraph import cli
 from interestgraph.errors import InputError, NotFoundError
 from reports import figures
 from reports.build import cohort_report, user_report, write
@@ -82,17 +82,17 @@ def test_stacked_area_holds_the_categories(driver, settings, shop):
 
 def test_user_report_png_and_cli(driver, settings, shop, tmp_path, capsys):
     out = tmp_path / "a.png"
-    assert cli.main(["report", f"{shop}a", "--out", str(out), "--json"]) == 0
+    assert main(["report", f"{shop}a", "--out", str(out), "--json"]) == 0
     assert f'"report": "{out}"' in capsys.readouterr().out
     img = mpimg.imread(out)
     assert img.shape[0] > 1000 and img.shape[1] > 800  # three stacked panels
     assert img[..., :3].std() > 0.05  # not a blank canvas
-    assert cli.main(["report", f"{shop}nobody", "--out", str(tmp_path / "x.html")]) == 2
+    assert main(["report", f"{shop}nobody", "--out", str(tmp_path / "x.html")]) == 2
     assert f"no user with id '{shop}nobody'" in capsys.readouterr().err
     assert not (tmp_path / "x.html").exists()
-    assert cli.main(["report", f"{shop}a", "--out", str(tmp_path / "a.pdf")]) == 2
-    assert "--out must end in .html or .png" in capsys.readouterr().err
-    assert cli.main(["report", f"{shop}a", "--segment", "x"]) == 2
+    assert main(["report", f"{shop}a", "--out", str(tmp_path / "a.pdf")]) == 2
+    assert "output path must end in .html or .png" in capsys.readouterr().err
+    assert main(["report", f"{shop}a", "--segment", "x"]) == 2
     assert "not both" in capsys.readouterr().err
 
 
@@ -112,7 +112,7 @@ def test_cohort_report(driver, settings, shop, tmp_path, capsys):
     assert [(r["item_id"], r["users"], r["new_users"]) for r in trending] == [(f"{p}novel", 1, 1), (f"{p}shoe", 1, 1)]
     page = write(report, tmp_path / "books.html").read_text(encoding="utf-8")
     assert "Cohort report: " + p + "books" in page and len(_pngs(page)) == 2
-    assert cli.main(["report", "--users", f"{p}a,{p}b", "--out", str(tmp_path / "ab.png")]) == 0
+    assert main(["report", "--users", f"{p}a,{p}b", "--out", str(tmp_path / "ab.png")]) == 0
     assert (tmp_path / "ab.png").read_bytes().startswith(b"\x89PNG")
     with pytest.raises(NotFoundError, match="no members"):
         cohort_report(driver, settings, {"segment": f"{p}kitchen", "min_share": 0.99})

@@ -18,7 +18,7 @@ from ingest.writer import GraphWriter
 from tests.integration.conftest import write_jsonl
 from workers.tasks import refresh as refresh_task
 
-CLI = [sys.executable, "-m", "interestgraph.cli"]
+CLI = [sys.executable, "-m", "cli"]
 VEC = "MATCH (n {id: $id}) WHERE n:User OR n:Item RETURN n.embedding AS v, n.embedding_model AS model"
 
 

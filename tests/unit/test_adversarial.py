@@ -284,8 +284,8 @@ def test_depth_cap_is_exact(depth):
 
 
 def test_csv_output_neutralises_formulas_in_text_cells_only():
-    from interestgraph.cli import _csv_text
+    from cli.output import csv_text
 
     for cell in ("=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"):
-        assert _csv_text(cell) == "'" + cell
-    assert _csv_text("蓝牙 = good") == "蓝牙 = good" and _csv_text("") == ""
+        assert csv_text(cell) == "'" + cell
+    assert csv_text("蓝牙 = good") == "蓝牙 = good" and csv_text("") == ""

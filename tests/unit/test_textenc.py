@@ -151,13 +151,13 @@ def test_cjk_share():
 def test_cli_encode_prints_cosines_and_rejects_blank_texts(capsys, tmp_path, monkeypatch):
     import json
 
-    from interestgraph import cli
+    from cli.app import main
 
     monkeypatch.setenv("INTERESTGRAPH_HOME", str(tmp_path))
-    assert cli.main(["nlp", "encode", "跑步鞋", "运动鞋 男款 轻便 跑鞋", "橄榄油", "--json"]) == 0
+    assert main(["nlp", "encode", "跑步鞋", "运动鞋 男款 轻便 跑鞋", "橄榄油", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     cos = out["cosine"]
     assert out["dim"] == 512 and out["model"].startswith("bge-small-zh-v1.5@") and len(out["vectors"]) == 3
     assert cos[0][1] > cos[0][2] and math.isclose(cos[0][0], 1.0, abs_tol=1e-4)
-    assert cli.main(["nlp", "encode", "ok", "  "]) == 2
+    assert main(["nlp", "encode", "ok", "  "]) == 2
     assert "text 2 is blank" in capsys.readouterr().err

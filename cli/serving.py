@@ -1,0 +1,60 @@
+"""Answers from the vector index: ``recommend`` and ``similar``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from cli.common import Command, driver, positive_int, settings
+from cli.output import JsonFlag, emit, table
+
+K = Annotated[int, typer.Option("--k", parser=positive_int)]
+
+
+def recommend(user_id: Annotated[str, typer.Argument(metavar="USER_ID")], k: K = 10,
+              why: Annotated[bool, typer.Option(
+                  "--why", help="one line per item with the graph path that supports it "
+                                "(and reasons/paths in --json)")] = False,
+              as_json: JsonFlag = False) -> None:
+    from interestgraph import analyst
+    from interestgraph.serve import recommend as nearest
+
+    s = settings()
+    with driver(s) as d:
+        if why:  # the same vector-index answer, with the graph paths that support each item
+            rows = analyst.run(d, s, "recommendations_explained", {"user_id": user_id, "k": k})
+        else:
+            rows = nearest(d, s, user_id, k)
+
+    def human(p: dict[str, Any]) -> list[Any]:
+        reasons = [explain(r) for r in p["items"]] if why else []
+        return [f"Recommendations for user {p['user_id']}:", table(p["items"], ["item_id", "title", "score"]),
+                *reasons]
+
+    emit(as_json, {"user_id": user_id, "items": rows}, human)
+
+
+def explain(row: dict[str, Any]) -> str:
+    """One line: why this item, as the analyst query's first path and its reasons."""
+    if not row["paths"]:
+        return f"  {row['item_id']}: near the shopper's recent items in the model's space (no graph path yet)"
+    return f"  {row['item_id']}: {row['paths'][0]}  ({'; '.join(row['reasons'])})"
+
+
+def similar(user_id: Annotated[str, typer.Argument(metavar="USER_ID")], k: K = 10,
+            as_json: JsonFlag = False) -> None:
+    from interestgraph.serve import similar as nearest
+
+    s = settings()
+    with driver(s) as d:
+        rows = nearest(d, s, user_id, k)
+    emit(as_json, {"user_id": user_id, "users": rows},
+         lambda p: [f"Users similar to {p['user_id']}:", table(p["users"], ["user_id", "score"])])
+
+
+COMMANDS: list[Command] = [
+    ("recommend", "items for a user, from the vector index", recommend),
+    ("similar", "users similar to a user, from the vector index", similar),
+]
+
