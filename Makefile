@@ -11,14 +11,26 @@ IG := $(VENV)/bin/interestgraph
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export INTERESTGRAPH_HOME ?= $(HOME)/.local/share/interestgraph
-export CELERY_BROKER_URL ?= redis://localhost:6379/0
+# Redis: the dev one listens on 6379; `make test` and `make integration` start and use their own
+# on 6390, so a test run never talks to, restarts or stops the dev Redis (override with
+# REDIS_PORT=N). The broker URL, the Redis directory (data, pid, log) and the worker's pid and
+# log files all derive from REDIS_PORT; 6379 keeps the original names.
+ifneq ($(filter test integration,$(MAKECMDGOALS)),)
+REDIS_PORT ?= 6390
+endif
+REDIS_PORT ?= 6379
+export REDIS_PORT
+REDIS_SUFFIX := $(if $(filter 6379,$(REDIS_PORT)),,-$(REDIS_PORT))
+export CELERY_BROKER_URL := redis://localhost:$(REDIS_PORT)/0
+export CELERY_RESULT_BACKEND := $(CELERY_BROKER_URL)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 RUN_DIR := $(INTERESTGRAPH_HOME)/run
 # One review-model build at a time (the model cache is shared by every checkout and home).
 MODEL_LOCK := $(HOME)/.cache/interestgraph/review-model.lock
 LOG_DIR := $(INTERESTGRAPH_HOME)/logs
-REDIS_DIR := $(INTERESTGRAPH_HOME)/redis
+REDIS_DIR := $(INTERESTGRAPH_HOME)/redis$(REDIS_SUFFIX)
+WORKER_PID := $(RUN_DIR)/worker$(REDIS_SUFFIX).pid
 PASSWORD_FILE := $(INTERESTGRAPH_HOME)/neo4j.password
 REDIS_PASSWORD_FILE := $(INTERESTGRAPH_HOME)/redis.password
 
@@ -65,28 +77,34 @@ redis:
 	@command -v redis-server >/dev/null || $(SUDO) apt-get install -y --no-install-recommends redis-server \
 	  || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends redis-server; }
 	@umask 077 && mkdir -p $(REDIS_DIR) && printf 'requirepass %s\n' "$$REDIS_PASSWORD" > $(REDIS_DIR)/redis.conf
-	@if env -u REDISCLI_AUTH redis-cli -p 6379 ping 2>/dev/null | grep -q PONG; then \
-	  echo "a Redis without a password answers on :6379; stop it (redis-cli -p 6379 shutdown) and run make again" >&2; exit 1; fi
-	@redis-cli -p 6379 ping 2>/dev/null | grep -q PONG || (umask 077 && redis-server $(REDIS_DIR)/redis.conf --port 6379 \
+	@if env -u REDISCLI_AUTH redis-cli -p $(REDIS_PORT) ping 2>/dev/null | grep -q PONG; then \
+	  echo "a Redis without a password answers on :$(REDIS_PORT); stop it (redis-cli -p $(REDIS_PORT) shutdown) and run make again" >&2; exit 1; fi
+	@redis-cli -p $(REDIS_PORT) ping 2>/dev/null | grep -q PONG || (umask 077 && redis-server $(REDIS_DIR)/redis.conf --port $(REDIS_PORT) \
 	  --bind 127.0.0.1 --daemonize yes --dir $(REDIS_DIR) --pidfile $(REDIS_DIR)/redis.pid --logfile $(REDIS_DIR)/redis.log \
 	  --appendonly yes --appendfsync everysec --proto-max-bulk-len 1mb)
-	@for i in $$(seq 300); do redis-cli -p 6379 ping 2>/dev/null | grep -q PONG && exit 0; sleep 0.1; done; \
+	@for i in $$(seq 300); do redis-cli -p $(REDIS_PORT) ping 2>/dev/null | grep -q PONG && exit 0; sleep 0.1; done; \
 	  echo "Redis did not start (or does not accept REDIS_PASSWORD); see $(REDIS_DIR)/redis.log" >&2; exit 1
 
 # Always restarts, so the worker runs the code of this checkout.
 worker: venv redis worker-stop
 	@mkdir -p $(RUN_DIR) $(LOG_DIR)
-	@umask 077 && $(VENV)/bin/celery --workdir=$(CURDIR) -A workers worker -Q ingest,nlp,gnn -n ig@%h -c 1 --detach \
-	  --pidfile=$(RUN_DIR)/worker.pid --logfile=$(LOG_DIR)/worker.log --loglevel=INFO
+	@umask 077 && $(VENV)/bin/celery --workdir=$(CURDIR) -A workers worker -Q ingest,nlp,gnn -n ig$(REDIS_SUFFIX)@%h -c 1 \
+	  --detach --pidfile=$(WORKER_PID) --logfile=$(LOG_DIR)/worker$(REDIS_SUFFIX).log --loglevel=INFO
 	@$(IG) workers ping --timeout 90
 
+# Stops the worker of this REDIS_PORT (`make stop` stops every worker make started).
 worker-stop:
-	@pid=$$(cat $(RUN_DIR)/worker.pid 2>/dev/null); \
+	@$(call stop_worker,$(WORKER_PID))
+
+# $(call stop_worker,PIDFILE): TERM the worker, KILL it after 30 s, remove the pid file.
+define stop_worker
+pid=$$(cat $(1) 2>/dev/null); \
 	if [ -n "$$pid" ] && kill -0 $$pid 2>/dev/null; then \
 	  kill -TERM $$pid; \
 	  for i in $$(seq 300); do kill -0 $$pid 2>/dev/null || break; sleep 0.1; done; \
 	  kill -0 $$pid 2>/dev/null && kill -KILL $$pid; \
-	  echo "worker stopped"; fi; rm -f $(RUN_DIR)/worker.pid
+	  echo "worker stopped ($(notdir $(1)))"; fi; rm -f $(1)
+endef
 
 # Chromium and its driver for the Browser test, a CJK font for report pictures (Debian
 # packages); skipped when present.
@@ -160,8 +178,13 @@ integration: services browser-assets chromium
 test: services browser-assets chromium lint
 	$(VENV)/bin/pytest -q tests
 
-stop: worker-stop browser-assets-stop
-	@if [ -s $(REDIS_DIR)/redis.pid ] && kill -0 $$(cat $(REDIS_DIR)/redis.pid) 2>/dev/null; then \
-	  redis-cli -p 6379 shutdown >/dev/null 2>&1 || kill -TERM $$(cat $(REDIS_DIR)/redis.pid); \
-	  echo "Redis stopped"; fi
+# Stops what make started in $(INTERESTGRAPH_HOME), whatever REDIS_PORT each ran with: every
+# worker pid file, and every Redis whose pid file is there (TERM: Redis saves and exits).
+stop: browser-assets-stop
+	@$(foreach f,$(wildcard $(RUN_DIR)/worker*.pid),$(call stop_worker,$(f));)
+	@for pidfile in $(wildcard $(INTERESTGRAPH_HOME)/redis*/redis.pid); do \
+	  pid=$$(cat $$pidfile 2>/dev/null); \
+	  if [ -n "$$pid" ] && [ "$$(cat /proc/$$pid/comm 2>/dev/null)" = redis-server ]; then \
+	    kill -TERM $$pid; for i in $$(seq 300); do kill -0 $$pid 2>/dev/null || break; sleep 0.1; done; \
+	    echo "Redis stopped ($$(basename $$(dirname $$pidfile)))"; fi; done
 	@[ -x $(IG) ] && $(IG) neo4j stop || true

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -17,23 +18,16 @@ from ingest.streams import StreamConsumer, StreamSpec, publish
 from ingest.synthetic import StreamShape, events
 from ingest.writer import GraphWriter
 from tests.integration.conftest import CrashBeforeAck, totals
+from tests.waiting import wait_until
 from workers.tasks import refresh as refresh_task
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "cli"]
+DEV_REDIS_PORT = 6379
 
 
 def count(driver, query, **params):
     return driver.execute_query(query, **params).records[0][0]
-
-
-def wait_for(predicate, timeout=120.0, every=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(every)
-    return False
 
 
 @pytest.fixture
@@ -58,14 +52,15 @@ def test_a_dead_workers_lease_expires_and_another_worker_embeds(driver, settings
             "AND u.dirty_since IS NULL RETURN count(u)")
     # While the dead worker's lease holds, the live worker's backlog refresh skips those users,
     # however much of the backlog it works through...
-    refresh_task.apply_async(kwargs={"debounce": False}).get(timeout=600)
+    refresh_task.apply_async(kwargs={"debounce": False, "prefix": prefix}).get(timeout=600)
     assert count(driver, done, p=prefix) == 0
     assert count(driver, "MATCH (u:User) WHERE u.id IN $ids AND u.lease_owner = 'doomed-worker' RETURN count(u)",
                  ids=users) == len(users)
     # ...and once the lease has expired (as ten minutes later), the backlog refresh embeds them.
     driver.execute_query(lease, ids=users, ms=-1)
-    assert wait_for(lambda: refresh_task.apply_async(kwargs={"debounce": False, "max_batches": 50})
-                    .get(timeout=300) is not None and count(driver, done, p=prefix) == len(users), timeout=120)
+    wait_until(lambda: refresh_task.apply_async(kwargs={"debounce": False, "max_batches": 50, "prefix": prefix})
+               .get(timeout=300) is not None and count(driver, done, p=prefix) == len(users), 120,
+               "the backlog refresh to embed the users whose lease expired", every=0.2)
 
 
 def test_flood_of_one_user_is_embedded_once_or_twice(driver, settings, prefix, tmp_path):
@@ -87,15 +82,15 @@ def test_flood_of_one_user_is_embedded_once_or_twice(driver, settings, prefix, t
         n += len(batch)
         sync_records("t", batch, writer, tmp_path / "d.jsonl", progress=False)
         if n % 10 == 0:
-            pending.append(refresh_task.apply_async(kwargs={"max_batches": 4}))
-        time.sleep(0.05)
+            pending.append(refresh_task.apply_async(kwargs={"max_batches": 4, "prefix": prefix}))
+        time.sleep(0.05)  # pacing the burst (~50 events in a second), not waiting for anything
     for p in pending:
         p.get(timeout=300)
     # The burst is over: scheduled runs pick the user up once the ingest path has had its grace
-    # period (older dirty nodes left by other tests go first, so keep firing until it is clean).
+    # period (so keep firing until it is clean).
     clean = "MATCH (u:User {id: $u}) RETURN u.dirty_since IS NULL"
-    assert wait_for(lambda: refresh_task.apply_async(kwargs={"max_batches": 8}).get(timeout=300) is not None
-                    and count(driver, clean, u=user), timeout=120)
+    wait_until(lambda: refresh_task.apply_async(kwargs={"max_batches": 8, "prefix": prefix}).get(timeout=300)
+               is not None and count(driver, clean, u=user), 120, f"the scheduled refresh to clean {user}", every=0.2)
     after = count(driver, "MATCH (u:User {id: $u}) RETURN u.refreshes", u=user)
     assert n >= 30
     assert 1 <= after - before <= 2
@@ -114,14 +109,16 @@ def test_neo4j_restart_mid_stream_loses_and_doubles_nothing(driver, settings, pr
     client = stream.client()
     consumer = _start_consumer(stream, tmp_path, "neo")
     publish(client, stream.stream, recs[:1500])
-    assert wait_for(lambda: count(driver, "MATCH (e:SeenEvent) WHERE e.id STARTS WITH $p RETURN count(e)",
-                                  p=prefix + "s") > 500)
+    wait_until(lambda: count(driver, "MATCH (e:SeenEvent) WHERE e.id STARTS WITH $p RETURN count(e)",
+                             p=prefix + "s") > 500, 120, "the consumer to commit 500 events", every=0.2)
     stopping = subprocess.Popen([*CLI, "neo4j", "stop"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     for k in range(1500, len(recs), 100):  # the stream goes on while the graph goes down
         publish(client, stream.stream, recs[k:k + 100])
-        time.sleep(0.2)
+        time.sleep(0.2)  # pacing the stream, not waiting for anything
     assert stopping.wait(300) == 0
-    time.sleep(2)
+    # Neo4j is down: the consumer holds entries it read and cannot commit (nothing acked).
+    wait_until(lambda: client.xpending(stream.stream, "interestgraph")["pending"] > 0, 60,
+               "the consumer to hold unacknowledged entries while Neo4j is down")
     subprocess.run([*CLI, "neo4j", "start"], check=True, capture_output=True)
     out, err = consumer.communicate(timeout=300)
     assert consumer.returncode == 0, err[-2000:]
@@ -136,9 +133,29 @@ def test_neo4j_restart_mid_stream_loses_and_doubles_nothing(driver, settings, pr
     assert report["users"] == 1
 
 
+def own_redis(settings, client) -> int:
+    """The port of the Redis this run's `make` started; fails unless the broker in the settings is that
+    Redis (its pid file in $INTERESTGRAPH_HOME names the server answering on the broker's port) and
+    it is not the dev Redis, so a test never shuts down a Redis it did not start."""
+    port = urlsplit(settings.broker_url).port or DEV_REDIS_PORT
+    assert port != DEV_REDIS_PORT, (
+        f"refusing to shut down the Redis on :{port} (the dev Redis): run the integration tests with "
+        "`make test` or `make integration`, which start a test Redis on its own port (REDIS_PORT, default 6390)")
+    pid_file = settings.home / f"redis-{port}" / "redis.pid"
+    assert pid_file.is_file(), (
+        f"refusing to shut down the Redis on :{port}: {pid_file} does not exist, so this run's make did not start "
+        f"it; run the tests with `make test` or `make integration` (INTERESTGRAPH_HOME={settings.home})")
+    server = client.info("server")
+    assert (int(pid_file.read_text().strip()), port) == (server["process_id"], server["tcp_port"]), (
+        f"refusing to shut down the Redis on :{port}: it is process {server['process_id']} on port "
+        f"{server['tcp_port']}, not the one {pid_file} names; it was not started by this run's make")
+    return port
+
+
 def test_redis_restart_redelivers_pending_entries_once(driver, settings, prefix, stream, tmp_path):
     recs = list(events(StreamShape(events=1_000, users=100, items=50, seed=9, prefix=prefix, duplicate_rate=0.0)))
     client = stream.client()
+    port = own_redis(settings, client)
     publish(client, stream.stream, recs)
     writer = GraphWriter(driver, settings)
 
@@ -147,7 +164,8 @@ def test_redis_restart_redelivers_pending_entries_once(driver, settings, prefix,
             CrashBeforeAck(stream, writer, dead, consumer="c1", batch_size=400, block_ms=100).poll()
     assert client.xpending(stream.stream, "interestgraph")["pending"] == 400
     client.shutdown()  # Redis persists the stream and its pending list (AOF)...
-    subprocess.run(["make", "-s", "redis"], cwd=ROOT, check=True, capture_output=True)  # ...and comes back
+    subprocess.run(["make", "-s", "redis", f"REDIS_PORT={port}"], cwd=ROOT, check=True,  # ...and comes back
+                   capture_output=True)
     client = stream.client()
     assert client.xpending(stream.stream, "interestgraph")["pending"] == 400
     with DeadLetters(tmp_path / "dead.jsonl") as dead:
