@@ -148,19 +148,44 @@ def refresh_similar_pending(driver: Driver, settings: Settings, limit: int = 2_0
     return len(ids)
 
 
+@dataclass
+class _Claims:
+    """Where a refresh's batches come from: the named nodes, else leases on the dirty backlog."""
+
+    owner: str
+    batch_size: int
+    lease_ms: int
+    max_batches: int | None
+    debounce: bool
+    prefix: str
+
+    def batches(self, driver: Driver, settings: Settings, users: Sequence[str], items: Sequence[str],
+                report: RefreshReport) -> Iterator[tuple[list[str], list[str], str | None]]:
+        """``(users, items, lease)`` per batch; named nodes carry no lease."""
+        size = self.batch_size
+        if users or items:
+            u, i = sorted(set(users)), sorted(set(items))
+            for k in range(0, max(len(u), len(i)), size):
+                yield u[k:k + size], i[k:k + size], None
+            return
+        timing = (QUIET_MS, MAX_WAIT_MS, USER_GRACE_MS) if self.debounce else (0, 0, 0)
+        while self.max_batches is None or report.batches < self.max_batches:
+            got_u, got_i = claim(driver, settings, self.owner, size, self.lease_ms, *timing, prefix=self.prefix)
+            if not got_u and not got_i:
+                return
+            yield got_u, got_i, self.owner
+
+
 def refresh(driver: Driver, settings: Settings, *, runtime: RuntimeCache | None = None, all_nodes: bool = False,
             users: Sequence[str] = (), items: Sequence[str] = (), batch_size: int = 1024,
             max_batches: int | None = None, lease_ms: int = DEFAULT_LEASE_MS, owner: str | None = None,
             debounce: bool = False, similar: bool = True, progress: bool = False, parallel: int = 2,
             prefix: str = "") -> RefreshReport:
-    """Re-embed dirty items and backlog users until none is left; with ``all_nodes``, every
-    one of them; with ``users``/``items``, exactly those (dirty or not). ``debounce`` (what
-    the scheduled refresh uses) leaves users to the ingest path for a grace period and
-    waits for bursts of item changes to pause; ``similar`` brings SIMILAR_TO up to date.
-    ``parallel`` batches are in flight at once: Neo4j runs each statement on one core, so
-    one batch's read overlaps another's write. ``prefix`` limits the dirty backlog,
-    ``all_nodes`` and SIMILAR_TO to ids starting with it (one namespace, e.g. a test's);
-    the default is every node."""
+    """Re-embed dirty items and backlog users until none is left; with ``all_nodes``, every one;
+    with ``users``/``items``, exactly those. ``debounce`` (the scheduled refresh) leaves users to
+    the ingest path for a grace period and waits for item bursts to pause; ``similar`` updates
+    SIMILAR_TO. ``parallel`` batches are in flight at once (Neo4j runs a statement on one core,
+    so one batch's read overlaps another's write). ``prefix`` limits all of it to one id namespace."""
     if batch_size <= 0:
         raise ConfigError(f"batch_size must be > 0, got {batch_size}")
     started = time.perf_counter()
@@ -171,19 +196,6 @@ def refresh(driver: Driver, settings: Settings, *, runtime: RuntimeCache | None 
         write(driver, settings, "gnn/mark_all_dirty", now_ms=int(time.time() * 1000), prefix=prefix)
     report = RefreshReport(model=rt.card.tag, device=str(rt.device), owner=owner)
     updater = UserUpdater(driver, settings, runtime)
-
-    def batches() -> Iterator[tuple[list[str], list[str], str | None]]:
-        if users or items:
-            u, i = sorted(set(users)), sorted(set(items))
-            for k in range(0, max(len(u), len(i)), batch_size):
-                yield u[k:k + batch_size], i[k:k + batch_size], None
-            return
-        timing = (QUIET_MS, MAX_WAIT_MS, USER_GRACE_MS) if debounce else (0, 0, 0)
-        while max_batches is None or report.batches < max_batches:
-            got_u, got_i = claim(driver, settings, owner, batch_size, lease_ms, *timing, prefix=prefix)
-            if not got_u and not got_i:
-                return
-            yield got_u, got_i, owner
 
     def one(batch_users: list[str], batch_items: list[str], lease: str | None) -> tuple[UpdateReport, UpdateReport]:
         try:
@@ -206,7 +218,8 @@ def refresh(driver: Driver, settings: Settings, *, runtime: RuntimeCache | None 
     in_flight: deque[tuple[Future[tuple[UpdateReport, UpdateReport]], int, int]] = deque()
     with tqdm(desc="refresh", unit="node", disable=not progress, file=sys.stderr) as bar, \
             ThreadPoolExecutor(max_workers=max(parallel, 1), thread_name_prefix="refresh") as pool:
-        for batch_users, batch_items, lease in batches():
+        claims = _Claims(owner, batch_size, lease_ms, max_batches, debounce, prefix)
+        for batch_users, batch_items, lease in claims.batches(driver, settings, users, items, report):
             report.batches += 1
             in_flight.append((pool.submit(one, batch_users, batch_items, lease), len(batch_users), len(batch_items)))
             while len(in_flight) >= max(parallel, 1):
@@ -218,7 +231,7 @@ def refresh(driver: Driver, settings: Settings, *, runtime: RuntimeCache | None 
         report.similar_users = refresh_similar_pending(driver, settings, limit=max(report.users, 1), min_age_ms=0,
                                                        prefix=prefix)
         report.similar_s = time.perf_counter() - t
-    report.seconds = round(time.perf_counter() - started, 3)
-    report.read_s, report.compute_s, report.write_s, report.similar_s = (
-        round(x, 3) for x in (report.read_s, report.compute_s, report.write_s, report.similar_s))
+    report.seconds = time.perf_counter() - started
+    report.read_s, report.compute_s, report.write_s, report.similar_s, report.seconds = (
+        round(x, 3) for x in (report.read_s, report.compute_s, report.write_s, report.similar_s, report.seconds))
     return report
