@@ -20,6 +20,7 @@ def query(name: Annotated[str | None, typer.Argument(
               "--param", metavar="K=V", help="a query parameter (JSON or text)")] = [],  # noqa: B006 - Typer copies
           as_json: JsonFlag = False,
           as_csv: Annotated[bool, typer.Option("--csv", help="print CSV (not with --json)")] = False) -> None:
+    """Run a named analyst query and print its rows (a table, CSV or JSON), or list the library."""
     from interestgraph import analyst
 
     if as_json and as_csv:
@@ -70,6 +71,7 @@ def report(user_id: Annotated[str | None, typer.Argument(metavar="USER_ID")] = N
            step_days: Annotated[int, typer.Option(
                "--step-days", parser=positive_int, help="days between trajectory points")] = 1,
            as_json: JsonFlag = False) -> None:
+    """Build a shopper's or a cohort's report and write it as HTML or PNG."""
     from reports.build import cohort_report, user_report, write
 
     s = settings()

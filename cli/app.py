@@ -51,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def exit_status(code: object) -> int:
+    """The exit status a ``SystemExit`` code stands for; a message is printed on stderr and exits 1."""
     if code is None:
         return 0
     if isinstance(code, int):

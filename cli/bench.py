@@ -13,6 +13,8 @@ from cli.output import JsonFlag, emit
 
 
 class Benchmark(StrEnum):
+    """The benchmarks ``bench`` can run."""
+
     ingest = "ingest"
     freshness = "freshness"
     inference = "inference"
@@ -35,6 +37,7 @@ def bench(what: Annotated[Benchmark, typer.Argument(metavar="WHAT", help="ingest
           no_baseline: Annotated[bool, typer.Option("--no-baseline", help="skip the LOAD CSV baseline")] = False,
           keep: Annotated[bool, typer.Option("--keep", help="keep the benchmark's nodes afterwards")] = False,
           as_json: JsonFlag = False) -> None:
+    """Run one benchmark and print its JSON result."""
     s = settings()
     progress = not as_json
     if what is Benchmark.nlp:

@@ -37,6 +37,7 @@ def optional_settings() -> Settings | None:
 
 
 def driver(s: Settings) -> Driver:
+    """A Neo4j driver for ``s`` (the caller closes it)."""
     from interestgraph.graph import open_driver
 
     return open_driver(s)

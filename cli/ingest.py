@@ -30,6 +30,7 @@ def embedder(d: Driver, s: Settings, embed: bool) -> Callable[[list[str]], int] 
 
 
 def summary(p: dict[str, Any]) -> str:
+    """The human line for an ingest result: counts, rate and where rejected lines went."""
     return (f"accepted {p['accepted']}, rejected {p['rejected']}, duplicates {p['duplicates']} "
             f"({p['events_per_s']:.0f} events/s)"
             + (f"; rejected lines are in {p['dead_letter']}" if p.get("dead_letter") else ""))
@@ -82,16 +83,21 @@ def ingest(
 def publish(paths: Annotated[list[str], typer.Argument(metavar="PATH")],
             stream: Annotated[str, typer.Option("--stream", metavar="URL", help="redis://host:port/db/stream")],
             as_json: JsonFlag = False) -> None:
+    """Append event files to a Redis stream and say how many were published."""
     from ingest.runner import publish_files
 
     emit(as_json, publish_files(stream, paths), lambda p: f"published {p['published']} events to {p['stream']}")
 
 
 class DatasetAction(StrEnum):
+    """What ``dataset`` can do."""
+
     load = "load"
 
 
 class DatasetName(StrEnum):
+    """The data sets ``dataset`` can load."""
+
     movielens_100k = "movielens-100k"
 
 
@@ -103,6 +109,7 @@ def dataset(action: Annotated[DatasetAction, typer.Argument(metavar="ACTION", he
             no_embed: Annotated[bool, typer.Option(
                 "--no-embed", help="do not re-embed the users after each batch")] = False,
             as_json: JsonFlag = False) -> None:
+    """Load a shipped data set into the graph, re-embedding users as it goes unless told not to."""
     from ingest.runner import load_dataset
 
     s = settings()
@@ -113,12 +120,15 @@ def dataset(action: Annotated[DatasetAction, typer.Argument(metavar="ACTION", he
 
 
 class LedgerAction(StrEnum):
+    """What ``ledger`` can do."""
+
     prune = "prune"
 
 
 def ledger(action: Annotated[LedgerAction, typer.Argument(metavar="ACTION", help="prune")],
            days: Annotated[float, typer.Option("--days", help="keep this many days of event ids")],
            as_json: JsonFlag = False) -> None:
+    """Remove ledger entries older than ``days`` days."""
     from ingest.ledger import prune
 
     s = settings()

@@ -12,6 +12,8 @@ from cli.output import JsonFlag, emit, table
 
 
 class Arch(StrEnum):
+    """The GNN architectures ``train`` can build."""
+
     gin = "gin"
     gcn = "gcn"
 
@@ -26,6 +28,7 @@ def train(model: Annotated[Arch, typer.Option("--model")] = Arch.gin,
           no_refresh: Annotated[bool, typer.Option(
               "--no-refresh", help="do not re-embed everything afterwards")] = False,
           as_json: JsonFlag = False) -> None:
+    """Train a model on the graph, register it and (unless told not to) activate it and re-embed."""
     from gnn.lifecycle import train_and_register
 
     s = settings()
@@ -40,6 +43,8 @@ def train(model: Annotated[Arch, typer.Option("--model")] = Arch.gin,
 
 
 class Dataset(StrEnum):
+    """The data sets ``evaluate`` can replay."""
+
     movielens_100k = "movielens-100k"
 
 
@@ -58,6 +63,7 @@ def evaluate(dataset: Annotated[Dataset, typer.Option("--dataset")] = Dataset.mo
              stream_limit: Annotated[int | None, typer.Option(
                  "--stream-limit", parser=positive_int, help="replay only the first N events")] = None,
              as_json: JsonFlag = False) -> None:
+    """Replay a data set (or an event file) as a live stream and score every method on it."""
     from bench.evaluate import evaluate_methods
 
     s = settings()
@@ -68,6 +74,7 @@ def evaluate(dataset: Annotated[Dataset, typer.Option("--dataset")] = Dataset.mo
 
 
 def evaluation(p: dict[str, Any]) -> list[Any]:
+    """The human lines for an evaluation: the split, the per-method table and the update rate."""
     return [f"{p['dataset']}: {p['past_events']} past events, {p['stream_events']} replayed, "
             f"{p['scored_events']} scored ({p['cold_user_events']} from users unseen at the cut, "
             f"{p['cold_item_events']} on items unseen at the cut), {p['seconds']}s",
@@ -80,6 +87,7 @@ def refresh(all_nodes: Annotated[bool, typer.Option("--all", help="re-embed ever
                 "--in-process", help="run here instead of on a gnn worker")] = False,
             timeout: Annotated[float, typer.Option("--timeout", help="seconds to wait for the worker")] = 600.0,
             as_json: JsonFlag = False) -> None:
+    """Re-embed dirty (or all) users and items, on a gnn worker unless ``--in-process``."""
     s = settings()
     if in_process:
         from gnn.refresh import refresh as reembed

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 
 class NlpAction(StrEnum):
+    """What ``nlp`` can do."""
+
     ENCODE = "encode"
     SENTIMENT = "sentiment"
     TRAIN = "train"
@@ -40,6 +42,7 @@ def nlp(action: Annotated[NlpAction, typer.Argument(metavar="ACTION", help=ACTIO
         all_texts: Annotated[bool, typer.Option(
             "--all", help="pass: re-encode every text (after changing a model)")] = False,
         as_json: JsonFlag = False) -> None:
+    """Dispatch an ``nlp`` action; only ``pass`` needs Neo4j."""
     from interestgraph.settings import Settings
 
     s = optional_settings()
@@ -65,6 +68,7 @@ def nlp(action: Annotated[NlpAction, typer.Argument(metavar="ACTION", help=ACTIO
 
 
 def read_texts(given: list[str] | None) -> list[str]:
+    """The given texts, else the non-blank lines on stdin; a blank text is an input error."""
     texts = list(given) if given else [line.rstrip("\n") for line in sys.stdin if line.strip()]
     if not texts:
         raise InputError("give one or more TEXT arguments (or lines on standard input)")
@@ -75,6 +79,7 @@ def read_texts(given: list[str] | None) -> list[str]:
 
 
 def fetch_encoder(force: bool, as_json: bool) -> None:
+    """Fetch and convert the BGE text encoder (once, unless ``force``) and print its card."""
     from textenc.bge import ensure
     from textenc.encoders import bge_dir
 
@@ -86,6 +91,7 @@ def fetch_encoder(force: bool, as_json: bool) -> None:
 
 
 def train(s: Settings, out: str | None, force: bool, as_json: bool) -> None:
+    """Build the review-sentiment model, unless one is built already and ``force`` is off."""
     from tqdm import tqdm
 
     from textenc.sentiment import default_sentiment_dir
@@ -111,6 +117,7 @@ def train(s: Settings, out: str | None, force: bool, as_json: bool) -> None:
 
 
 def encode(s: Settings, texts: list[str], as_json: bool) -> None:
+    """Print each text's vector and the cosine table between the texts."""
     from textenc.loaders import text_encoder
 
     enc = text_encoder(s)
@@ -128,6 +135,7 @@ def encode(s: Settings, texts: list[str], as_json: bool) -> None:
 
 
 def sentiment(s: Settings, texts: list[str], as_json: bool) -> None:
+    """Print each text's P(positive) and whether its language is one the model supports."""
     from ingest.text import MIN_CJK_SHARE
     from textenc.loaders import sentiment_model
     from textenc.sentiment import cjk_share

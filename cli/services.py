@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 
 class Neo4jAction(StrEnum):
+    """What ``neo4j`` can do."""
+
     start = "start"
     stop = "stop"
     status = "status"
@@ -25,6 +27,7 @@ class Neo4jAction(StrEnum):
 def neo4j(action: Annotated[Neo4jAction, typer.Argument(metavar="ACTION", help="start|stop|status|install")],
           force: Annotated[bool, typer.Option("--force", help="install: re-assemble even if current")] = False,
           as_json: JsonFlag = False) -> None:
+    """Start, stop, install or report on the local Neo4j server."""
     from interestgraph.settings import resolve_home
     from neo4j_local import launcher
 
@@ -50,6 +53,8 @@ def neo4j(action: Annotated[Neo4jAction, typer.Argument(metavar="ACTION", help="
 
 
 class SchemaAction(StrEnum):
+    """What ``schema`` can do."""
+
     apply = "apply"
 
 
@@ -62,6 +67,7 @@ def text_dim(s: Settings) -> int:
 
 def schema(action: Annotated[SchemaAction, typer.Argument(metavar="ACTION", help="apply")],
            as_json: JsonFlag = False) -> None:
+    """Apply the constraints and indexes, with the text indexes sized for the current text model."""
     from interestgraph.schema import apply
 
     s = settings()
@@ -78,6 +84,7 @@ def schema(action: Annotated[SchemaAction, typer.Argument(metavar="ACTION", help
 def status(minutes: Annotated[int, typer.Option("--minutes", parser=positive_int,
                                                 help="the window for rates and percentiles")] = 5,
            as_json: JsonFlag = False) -> None:
+    """Print freshness over the last ``minutes``: backlog, refresh rate and lag, model, workers."""
     from workers.client import status as freshness
 
     s = settings()
@@ -87,18 +94,23 @@ def status(minutes: Annotated[int, typer.Option("--minutes", parser=positive_int
 
 
 class WorkersAction(StrEnum):
+    """What ``workers`` can do."""
+
     ping = "ping"
 
 
 def workers(action: Annotated[WorkersAction, typer.Argument(metavar="ACTION", help="ping")],
             timeout: Annotated[float, typer.Option("--timeout")] = 60.0,
             as_json: JsonFlag = False) -> None:
+    """Wait for a Celery worker to answer a ping and print its reply."""
     from workers.client import wait_for_worker
 
     emit(as_json, {"reply": wait_for_worker(timeout)}, lambda p: f"worker answered: {p['reply']}")
 
 
 class BrowserAction(StrEnum):
+    """What ``browser`` can do."""
+
     serve = "serve"
     guide = "guide"
     style = "style"
@@ -106,6 +118,7 @@ class BrowserAction(StrEnum):
 
 def browser(action: Annotated[BrowserAction, typer.Argument(metavar="ACTION", help="serve|guide|style")],
             port: Annotated[int, typer.Option("--port", parser=positive_int)] = 7476) -> None:
+    """Serve the Browser style and guide, or print one of them."""
     from neo4j_local import browser_assets
 
     if action is not BrowserAction.serve:

@@ -17,6 +17,7 @@ def recommend(user_id: Annotated[str, typer.Argument(metavar="USER_ID")], k: K =
                   "--why", help="one line per item with the graph path that supports it "
                                 "(and reasons/paths in --json)")] = False,
               as_json: JsonFlag = False) -> None:
+    """Print a user's nearest items from the vector index, with the supporting graph paths if ``why``."""
     from interestgraph import analyst
     from interestgraph.serve import recommend as nearest
 
@@ -44,6 +45,7 @@ def explain(row: dict[str, Any]) -> str:
 
 def similar(user_id: Annotated[str, typer.Argument(metavar="USER_ID")], k: K = 10,
             as_json: JsonFlag = False) -> None:
+    """Print the users nearest a user in the vector index."""
     from interestgraph.serve import similar as nearest
 
     s = settings()
