@@ -37,6 +37,8 @@ _MAX_K = 10_000
 
 @dataclass(frozen=True)
 class Param:
+    """One ``$name: type [= default] doc`` line of a query's header."""
+
     name: str
     type: str
     default: Any
@@ -44,15 +46,19 @@ class Param:
 
     @property
     def required(self) -> bool:
+        """True when the header gives no default, so the caller must pass a value."""
         return self.default is _REQUIRED
 
     @property
     def nullable(self) -> bool:
+        """True when the type admits null (``...|null``)."""
         return self.type.endswith("|null")
 
 
 @dataclass(frozen=True)
 class AnalystQuery:
+    """An analyst query's header as data: purpose, parameters, returned columns, whether it needs embeddings."""
+
     name: str
     purpose: str
     params: tuple[Param, ...]
@@ -61,9 +67,11 @@ class AnalystQuery:
 
     @property
     def qualified(self) -> str:
+        """The registry name, ``analyst/NAME``."""
         return f"{AREA}/{self.name}"
 
     def param(self, name: str) -> Param | None:
+        """The parameter called ``name``, or None when the query takes none by that name."""
         return next((p for p in self.params if p.name == name), None)
 
 
@@ -107,6 +115,7 @@ def names() -> list[str]:
 
 
 def library() -> list[AnalystQuery]:
+    """Every analyst query's header, in name order."""
     return [describe(n) for n in names()]
 
 

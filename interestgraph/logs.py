@@ -63,6 +63,7 @@ class KeyValueFormatter(logging.Formatter):
         super().__init__(fmt, datefmt)
 
     def format(self, record: logging.LogRecord) -> str:
+        """The standard line with the record's extra fields appended as ``key=value`` pairs."""
         line = super().format(record)
         extra = fields(record)
         if not extra:
@@ -76,6 +77,7 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: ``ts``, ``level``, ``logger``, ``msg``, the fields, ``exc`` on errors."""
 
     def format(self, record: logging.LogRecord) -> str:
+        """The record as one JSON object on one line."""
         out: dict[str, Any] = {
             "ts": self.formatTime(record),
             "level": record.levelname,

@@ -194,6 +194,7 @@ class Settings(BaseSettings):
                                    dotenv_settings: PydanticBaseSettingsSource,
                                    file_secret_settings: PydanticBaseSettingsSource,
                                    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Pydantic's hook that picks where settings are read from."""
         # Keyword arguments win, then the environment; no .env files, no secrets directory.
         return init_settings, _Environment(settings_cls)
 
@@ -263,6 +264,7 @@ class Settings(BaseSettings):
 
     @property
     def half_life_ms(self) -> float:
+        """The interest half-life in milliseconds, the unit event times are kept in."""
         return self.half_life_days * 86_400_000.0
 
     def redis_url(self, url: str | None = None) -> str:
