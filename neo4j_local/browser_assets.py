@@ -65,6 +65,7 @@ def for_display(returns: str, text: str) -> str:
 
 
 def style() -> str:
+    """The Browser style sheet (``:style`` grass) as text."""
     return _asset("style.grass")
 
 

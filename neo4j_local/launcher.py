@@ -41,37 +41,46 @@ class Layout:
 
     @classmethod
     def under(cls, home: Path) -> Layout:
+        """The layout for a server kept in ``home/neo4j``."""
         return cls(home / "neo4j")
 
     @property
     def lib(self) -> Path:
+        """The server's jars: the classpath Neo4j is started with."""
         return self.root / "lib"
 
     @property
     def plugins(self) -> Path:
+        """Plugin jars (APOC, GDS) that the server's classpath does not already hold."""
         return self.root / "plugins"
 
     @property
     def conf(self) -> Path:
+        """Where ``neo4j.conf`` is kept (``NEO4J_CONF``)."""
         return self.root / "conf"
 
     @property
     def data(self) -> Path:
+        """The databases; a missing ``databases/system`` means the server has never run."""
         return self.root / "data"
 
     @property
     def logs(self) -> Path:
+        """The server's own logs, read for the first error when it fails to start."""
         return self.root / "logs"
 
     @property
     def run(self) -> Path:
+        """Run-time files: the pid and the short-lived initial-password file."""
         return self.root / "run"
 
     @property
     def marker(self) -> Path:
+        """Holds the fingerprint of the installed assembly, so a current one is not rebuilt."""
         return self.root / ".assembly"
 
     def env(self) -> dict[str, str]:
+        """The environment Neo4j's commands run in: ours plus ``NEO4J_HOME`` and ``NEO4J_CONF``."""
         return {**os.environ, "NEO4J_HOME": str(self.root), "NEO4J_CONF": str(self.conf)}
 
 
@@ -84,6 +93,7 @@ class Artifact:
 
     @classmethod
     def parse(cls, line: str) -> Artifact | None:
+        """The artifact on one line of Maven's dependency list, or None for a line that names no jar."""
         # group:artifact:type[:classifier]:version:scope:/abs/path
         parts = line.strip().split(":")
         if len(parts) < 6 or not parts[-1].endswith(".jar"):
@@ -111,6 +121,7 @@ def _fingerprint() -> str:
 
 
 def require_tool(name: str, purpose: str) -> str:
+    """The path of executable ``name``; raises ``ToolMissingError`` saying what it is needed for."""
     path = shutil.which(name)
     if path is None:
         raise ToolMissingError(
@@ -196,12 +207,14 @@ def _neo4j_command(layout: Layout, *args: str, timeout: float = 180) -> subproce
 
 
 def is_running(layout: Layout) -> bool:
+    """True when the server's ``status`` command says it runs (False when not installed)."""
     if not layout.lib.exists():
         return False
     return _neo4j_command(layout, "status").returncode == 0
 
 
 def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """True when nothing listens on ``host:port`` (it can be bound now)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -302,6 +315,7 @@ def start(layout: Layout, password: SecretStr, *, timeout: float = 120) -> str:
 
 
 def stop(layout: Layout) -> str:
+    """Stop the server if it runs; returns a line saying what happened."""
     if not layout.lib.exists() or not is_running(layout):
         return "Neo4j is not running"
     proc = _neo4j_command(layout, "stop", timeout=300)
@@ -311,6 +325,7 @@ def stop(layout: Layout) -> str:
 
 
 def status(layout: Layout) -> dict[str, object]:
+    """Whether the server is installed and running, its home, and its Bolt and Browser addresses."""
     installed = layout.marker.exists()
     running = installed and is_running(layout)
     return {
