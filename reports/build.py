@@ -26,6 +26,8 @@ FORMATS = (".html", ".png")
 
 @dataclass
 class Section:
+    """One part of a report: a figure, a note under it and an optional table."""
+
     title: str
     draw: Callable[[Axes], None]
     columns: Sequence[str] = ()
@@ -36,6 +38,8 @@ class Section:
 
 @dataclass
 class Report:
+    """A titled list of sections, written as one HTML page or one PNG."""
+
     title: str
     subtitle: str
     sections: list[Section] = field(default_factory=list)

@@ -42,6 +42,7 @@ OTHER = "other"
 
 
 def png(fig: Figure, dpi: int = 110) -> bytes:
+    """``fig`` as PNG bytes; the figure is closed."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
@@ -73,6 +74,7 @@ def _as_date(v: Any) -> date:
 
 
 def trajectory(ax: Axes, rows: Sequence[dict[str, Any]], title: str, ylabel: str = "interest weight") -> None:
+    """Draw interest over time as a stacked area per category (a stacked bar for a single day)."""
     days, series = top_series(rows)
     if not days:
         _empty(ax, title, "no interest history yet")
@@ -133,6 +135,7 @@ def _caption(node: Any, label: str) -> str:
 
 def bars(ax: Axes, labels: Sequence[str], values: Sequence[float], title: str, xlabel: str,
          empty: str = "nothing to show") -> None:
+    """Horizontal bars, first label on top; ``empty`` is said when there are no labels."""
     if not labels:
         _empty(ax, title, empty)
         return
@@ -150,10 +153,12 @@ def _empty(ax: Axes, title: str, message: str) -> None:
 
 
 def figure(width: float = 9.0, height: float = 4.2) -> tuple[Figure, Axes]:
+    """A new figure with one set of axes."""
     fig, ax = plt.subplots(figsize=(width, height))
     return fig, ax
 
 
 def grid(rows: int, width: float = 10.0, height_each: float = 4.2) -> tuple[Figure, list[Axes]]:
+    """A new figure with ``rows`` sets of axes stacked vertically."""
     fig, axes = plt.subplots(rows, 1, figsize=(width, height_each * rows))
     return fig, list(axes)
