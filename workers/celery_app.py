@@ -33,6 +33,7 @@ class RedisPassword(CredentialProvider):
         self._password = password
 
     def get_credentials(self) -> tuple[str]:
+        """The password alone, for Redis's default user; asked for on each new connection."""
         return (self._password.get_secret_value(),)
 
 

@@ -20,18 +20,21 @@ _state: dict[str, Any] = {}
 
 
 def settings() -> Settings:
+    """This process's settings, read from the environment once."""
     if "settings" not in _state:
         _state["settings"] = Settings.from_env()
     return _state["settings"]
 
 
 def driver() -> Driver:
+    """This process's Neo4j driver, opened on first use (after the prefork)."""
     if "driver" not in _state:
         _state["driver"] = open_driver(settings())
     return _state["driver"]
 
 
 def runtime() -> RuntimeCache:
+    """This process's model runtime, loaded on first use."""
     if "runtime" not in _state:
         _state["runtime"] = RuntimeCache(settings())
     return _state["runtime"]
