@@ -21,11 +21,13 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import redis
 from neo4j import Driver
 from tqdm import tqdm
 
@@ -35,6 +37,7 @@ from ingest.streams import StreamSpec, entry_ms, publish
 from ingest.synthetic import StreamShape, events
 from ingest.text import TextPass
 from ingest.writer import GraphWriter
+from interestgraph.constants import DAY_MS
 from interestgraph.graph import read, run_implicit, write
 from interestgraph.settings import Settings
 
@@ -108,29 +111,35 @@ def gds_refresh_seconds(driver: Driver, settings: Settings, prefix: str) -> floa
     return time.perf_counter() - started
 
 
-def measure_rate(driver: Driver, settings: Settings, *, rate: int, duration: float, users: int, items: int,
-                 drain_timeout: float, out_dir: Path, progress: bool) -> dict[str, Any]:
-    prefix = f"fr{uuid.uuid4().hex[:6]}-"
-    stream = StreamSpec.parse(f"{settings.broker_url.rstrip('/')}/{prefix}events")
-    client = stream.client()
+def _seed(driver: Driver, settings: Settings, prefix: str, users: int, items: int, out_dir: Path,
+          say: Callable[[str], None]) -> None:
+    """Ingest a seed graph and bring it to a steady state: titles encoded (as the nlp workers
+    would have done), then every item and user embedded, so the stream measures the
+    per-event path, not a backlog."""
     shape = StreamShape(events=max(20_000, users * 4), users=users, items=items, seed=11, prefix=prefix,
-                        duplicate_rate=0.0, start_ms=int(time.time() * 1000) - 86_400_000, step_ms=1)
-    say = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else (lambda m: None)
-    say(f"[{rate}/s] seed {shape.events} events and embed them")
+                        duplicate_rate=0.0, start_ms=int(time.time() * 1000) - DAY_MS, step_ms=1)
+    say(f"seed {shape.events} events and embed them")
     sync_records(f"{prefix}seed", list(events(shape)), GraphWriter(driver, settings),
                  out_dir / f"{prefix}dead.jsonl", progress=False)
     seeded = read(driver, settings, "bench/namespace_ids", prefix=prefix)[0]
-    # Steady state before the stream: titles encoded (as the nlp workers would have done), then
-    # every item and user embedded, so the stream measures the per-event path, not a backlog.
     TextPass(driver, settings).run()
     refresh(driver, settings, items=seeded["items"], batch_size=2048)
     refresh(driver, settings, users=seeded["users"], batch_size=2048)
+
+
+def _live_records(prefix: str, rate: int, duration: float, users: int, items: int) -> list[dict[str, Any]]:
+    """The records to publish: ``rate * duration`` events timed from now, with ids of their own."""
     live = StreamShape(events=int(rate * duration), users=users, items=items, seed=12, prefix=prefix,
                        duplicate_rate=0.0, start_ms=int(time.time() * 1000), step_ms=1)
     records = list(events(live))
     for r in records:
         r["event_id"] = r["event_id"].replace(f"{prefix}e", f"{prefix}live")
+    return records
 
+
+def _start_consumer_and_beat(stream: StreamSpec, prefix: str, drain_timeout: float,
+                             out_dir: Path) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]]:
+    """The production path as processes: a stream consumer (``ingest --follow``) and Celery beat."""
     env = {**os.environ, "INTERESTGRAPH_REFRESH_EVERY_S": "1", "INTERESTGRAPH_LOG_LEVEL": "INFO"}
     exe = [sys.executable, "-m"]
     consumer = _spawn([*exe, "cli", "ingest", "--follow", f"{stream.redis_url}/{stream.stream}",
@@ -138,7 +147,11 @@ def measure_rate(driver: Driver, settings: Settings, *, rate: int, duration: flo
                        str(out_dir / f"{prefix}dead.jsonl")], out_dir / f"{prefix}consumer.log", env)
     beat = _spawn([*exe, "celery", "-A", "workers", "beat", "--schedule", str(out_dir / f"{prefix}beat"),
                    "--loglevel", "WARNING"], out_dir / f"{prefix}beat.log", env)
-    # Publish only once the consumer has joined the group, so start-up is not measured.
+    return consumer, beat
+
+
+def _wait_for_consumer(client: redis.Redis, stream: StreamSpec, consumer: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait until the consumer has joined the group, so start-up is not measured."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -147,64 +160,96 @@ def measure_rate(driver: Driver, settings: Settings, *, rate: int, duration: flo
         except Exception:  # noqa: BLE001 - the group does not exist until the consumer creates it
             pass
         if consumer.poll() is not None:
-            raise RuntimeError(f"the stream consumer exited early; see {out_dir / f'{prefix}consumer.log'}")
+            raise RuntimeError(f"the stream consumer exited early; see {log}")
         time.sleep(0.2)
+
+
+def _publish_at_rate(client: redis.Redis, stream: StreamSpec, records: list[dict[str, Any]], rate: int,
+                     progress: bool) -> list[tuple[str, int]]:
+    """Publish ``records`` at ``rate`` per second in 20 ticks a second; returns (user, accepted ms) per event."""
+    accepted: list[tuple[str, int]] = []
+    per_tick = max(1, rate // 20)
+    next_tick = time.monotonic()
+    with tqdm(total=len(records), desc=f"publish {rate}/s", unit="ev", disable=not progress,
+              file=sys.stderr) as bar:
+        for start in range(0, len(records), per_tick):
+            chunk = records[start:start + per_tick]
+            ids = publish(client, stream.stream, chunk)
+            accepted.extend((r["user_id"], entry_ms(i)) for r, i in zip(chunk, ids, strict=True))
+            bar.update(len(chunk))
+            next_tick += per_tick / rate
+            time.sleep(max(0.0, next_tick - time.monotonic()))
+    return accepted
+
+
+def _wait_for_drain(driver: Driver, settings: Settings, prefix: str, n: int, deadline: float) -> float | None:
+    """When every live event was applied and no user is dirty (monotonic time), or None by ``deadline``."""
+    while time.monotonic() < deadline:
+        applied = read(driver, settings, "bench/namespace_applied", prefix=f"{prefix}live")[0]["n"]
+        dirty = read(driver, settings, "bench/namespace_backlog", prefix=prefix)[0]["dirty"]
+        if applied >= n and dirty == 0:
+            return time.monotonic()
+        time.sleep(0.25)
+    return None
+
+
+def measure_rate(driver: Driver, settings: Settings, *, rate: int, duration: float, users: int, items: int,
+                 drain_timeout: float, out_dir: Path, progress: bool) -> dict[str, Any]:
+    """Freshness at one event rate: seed, stream through the production processes, wait, measure."""
+    prefix = f"fr{uuid.uuid4().hex[:6]}-"
+    stream = StreamSpec.parse(f"{settings.broker_url.rstrip('/')}/{prefix}events")
+    client = stream.client()
+    say = (lambda m: print(f"[{rate}/s] {m}", file=sys.stderr, flush=True)) if progress else (lambda m: None)
+    _seed(driver, settings, prefix, users, items, out_dir, say)
+    records = _live_records(prefix, rate, duration, users, items)
+    consumer, beat = _start_consumer_and_beat(stream, prefix, drain_timeout, out_dir)
+    _wait_for_consumer(client, stream, consumer, out_dir / f"{prefix}consumer.log")
     trace = Trace()
     stop = threading.Event()
     t0 = time.monotonic()
     monitor = threading.Thread(target=_monitor, args=(driver, settings, prefix, trace, stop, t0), daemon=True)
     monitor.start()
-    accepted: list[tuple[str, int]] = []
     try:
-        per_tick = max(1, rate // 20)
-        next_tick = time.monotonic()
-        with tqdm(total=len(records), desc=f"publish {rate}/s", unit="ev", disable=not progress,
-                  file=sys.stderr) as bar:
-            for start in range(0, len(records), per_tick):
-                chunk = records[start:start + per_tick]
-                ids = publish(client, stream.stream, chunk)
-                accepted.extend((r["user_id"], entry_ms(i)) for r, i in zip(chunk, ids, strict=True))
-                bar.update(len(chunk))
-                next_tick += per_tick / rate
-                time.sleep(max(0.0, next_tick - time.monotonic()))
+        accepted = _publish_at_rate(client, stream, records, rate, progress)
         stream_end = time.monotonic()
-        say(f"[{rate}/s] stream done; waiting for the backlog to drain")
-        drained_at = None
-        deadline = stream_end + drain_timeout
-        while time.monotonic() < deadline:
-            applied = read(driver, settings, "bench/namespace_applied", prefix=f"{prefix}live")[0]["n"]
-            dirty = read(driver, settings, "bench/namespace_backlog", prefix=prefix)[0]["dirty"]
-            if applied >= len(records) and dirty == 0:
-                drained_at = time.monotonic()
-                break
-            time.sleep(0.25)
+        say("stream done; waiting for the backlog to drain")
+        drained_at = _wait_for_drain(driver, settings, prefix, len(records), stream_end + drain_timeout)
         time.sleep(2 * POLL_S)
     finally:
         stop.set()
         monitor.join(10)
         _stop(beat)
         _stop(consumer)
-    applied = read(driver, settings, "bench/namespace_applied", prefix=f"{prefix}live")[0]["n"]
-    gnn_lat = [x for u, a in accepted if (x := latency(trace.gnn.get(u, []), a)) is not None]
-    gds_s = gds_refresh_seconds(driver, settings, prefix)
-    result = {
-        "rate_events_per_s": rate, "duration_s": duration, "events": len(records),
-        "achieved_rate_events_per_s": round(len(records) / (stream_end - t0), 1),
-        "gnn_p50_s": _pct(gnn_lat, 50), "gnn_p95_s": _pct(gnn_lat, 95), "gnn_p99_s": _pct(gnn_lat, 99),
-        "events_with_gnn": len(gnn_lat),
-        "gnn_definition": "seconds from the event's acceptance in Redis to the first write of its user's "
-                          "model vector that includes it",
-        "lost_events": len(records) - applied,
-        "backlog_drain_s": round(drained_at - stream_end, 2) if drained_at else None,
-        "backlog_peak": max((d for _, d in trace.backlog), default=0),
-        "gds_reproject_fastrp_write_s": round(gds_s, 2),
-        "graph_users": users, "graph_items": items,
-        "other_data": dict(read(driver, settings, "bench/other_data", prefix=prefix)[0]),
-    }
+    result = _rate_result(driver, settings, prefix, trace, accepted, rate=rate, duration=duration, n=len(records),
+                          elapsed=(t0, stream_end, drained_at), graph=(users, items))
     result["plot"] = str(plot(trace, accepted, t0, out_dir / f"freshness-{rate}.png", rate))
     run_implicit(driver, settings, "bench/delete_namespace", prefix=prefix)
     client.delete(stream.stream)
     return result
+
+
+def _rate_result(driver: Driver, settings: Settings, prefix: str, trace: Trace, accepted: list[tuple[str, int]], *,
+                 rate: int, duration: float, n: int, elapsed: tuple[float, float, float | None],
+                 graph: tuple[int, int]) -> dict[str, Any]:
+    """One rate's JSON result (``elapsed``: start, end of the stream, drained or None, monotonic)."""
+    t0, stream_end, drained_at = elapsed
+    applied = read(driver, settings, "bench/namespace_applied", prefix=f"{prefix}live")[0]["n"]
+    gnn_lat = [x for u, a in accepted if (x := latency(trace.gnn.get(u, []), a)) is not None]
+    gds_s = gds_refresh_seconds(driver, settings, prefix)
+    return {
+        "rate_events_per_s": rate, "duration_s": duration, "events": n,
+        "achieved_rate_events_per_s": round(n / (stream_end - t0), 1),
+        "gnn_p50_s": _pct(gnn_lat, 50), "gnn_p95_s": _pct(gnn_lat, 95), "gnn_p99_s": _pct(gnn_lat, 99),
+        "events_with_gnn": len(gnn_lat),
+        "gnn_definition": "seconds from the event's acceptance in Redis to the first write of its user's "
+                          "model vector that includes it",
+        "lost_events": n - applied,
+        "backlog_drain_s": round(drained_at - stream_end, 2) if drained_at else None,
+        "backlog_peak": max((d for _, d in trace.backlog), default=0),
+        "gds_reproject_fastrp_write_s": round(gds_s, 2),
+        "graph_users": graph[0], "graph_items": graph[1],
+        "other_data": dict(read(driver, settings, "bench/other_data", prefix=prefix)[0]),
+    }
 
 
 def plot(trace: Trace, accepted: list[tuple[str, int]], t0: float, path: Path, rate: int) -> Path:
@@ -253,7 +298,3 @@ def benchmark_freshness(driver: Driver, settings: Settings, *, rates: list[int],
     summary["max_rate_with_gnn_p95_within_1s"] = max(ok) if ok else None
     (out_dir / "freshness.json").write_text(json.dumps(summary, indent=2))
     return summary
-
-
-# The old name, for interestgraph/cli.py until that module is deleted.
-run = benchmark_freshness

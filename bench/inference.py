@@ -61,7 +61,3 @@ def benchmark_inference(driver: Driver, settings: Settings, *, users: int = 20_0
         "similar_to_users_per_s": round(similar_users / similar_s, 1) if similar_s else None,
         "graph": {"users": users, "items": items, "events": shape.events}, "other_data": others,
     }
-
-
-# The old name, for interestgraph/cli.py until that module is deleted.
-run = benchmark_inference

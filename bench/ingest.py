@@ -121,7 +121,3 @@ def benchmark_ingest(driver: Driver, settings: Settings, *, events_n: int = 100_
         for prefix in prefixes if not keep else prefixes[:3]:
             run_implicit(driver, settings, "bench/delete_namespace", prefix=prefix)
     return result
-
-
-# The old name, for interestgraph/cli.py until that module is deleted.
-run = benchmark_ingest

@@ -98,7 +98,3 @@ def _threads() -> int:
     import torch
 
     return int(torch.get_num_threads())
-
-
-# The old name, for interestgraph/cli.py until that module is deleted.
-run = benchmark_nlp

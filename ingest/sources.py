@@ -208,14 +208,12 @@ def _read_jsonl(lines: _Lines, source: str) -> Iterator[tuple[int, Record]]:
         yield lines.lineno, decode_json_record(raw, source, lines.lineno)
 
 
-def _read_csv(lines: _Lines, source: str) -> Iterator[tuple[int, Record]]:
-    # strict: an unclosed quote at the end of the file or text after a closing quote is an
-    # error, not a silently merged or altered record.
-    reader = csv.reader(lines, strict=True)
+def _csv_header(reader: Iterator[list[str]], lines: _Lines, source: str) -> list[str] | None:
+    """The checked column names, or None for an empty file; raises ``InputError`` for a bad header."""
     try:
         header = next(reader)
     except StopIteration:
-        return
+        return None
     except (_LineTooLong, _RecordTooLong, csv.Error) as e:
         raise InputError(f"{source}: the CSV header cannot be read ({_why(e)})") from None
     if lines.bad is not None:
@@ -227,6 +225,31 @@ def _read_csv(lines: _Lines, source: str) -> Iterator[tuple[int, Record]]:
     unknown = set(header) - set(CSV_COLUMNS)
     if unknown:
         raise InputError(f"{source}: unknown CSV columns {sorted(unknown)}; expected {', '.join(CSV_COLUMNS)}")
+    return header
+
+
+def _csv_record(header: list[str], row: list[str], source: str, start: int) -> tuple[int, Record]:
+    """One CSV row as a record (item columns nested under ``item``), or its rejection."""
+    raw = ",".join(row)
+    if len(row) != len(header):
+        return start, Rejection(source, start, f"expected {len(header)} columns, got {len(row)}", preview(raw))
+    cells = dict(zip(header, row, strict=True))
+    rec: dict[str, Any] = {k: v for k, v in cells.items() if k not in _ITEM_COLUMNS and v != ""}
+    item = {"title": cells.get("item_title") or None,
+            "category": [c for c in (cells.get("item_category") or "").split("|") if c] or None,
+            "price": cells.get("item_price") or None}
+    if any(v is not None for v in item.values()):
+        rec["item"] = item
+    return start, rec
+
+
+def _read_csv(lines: _Lines, source: str) -> Iterator[tuple[int, Record]]:
+    # strict: an unclosed quote at the end of the file or text after a closing quote is an
+    # error, not a silently merged or altered record.
+    reader = csv.reader(lines, strict=True)
+    header = _csv_header(reader, lines, source)
+    if header is None:
+        return
     while True:
         start = lines.lineno + 1
         lines.reset()
@@ -259,18 +282,7 @@ def _read_csv(lines: _Lines, source: str) -> Iterator[tuple[int, Record]]:
             return
         if not any(cell.strip() for cell in row):
             continue
-        raw = ",".join(row)
-        if len(row) != len(header):
-            yield start, Rejection(source, start, f"expected {len(header)} columns, got {len(row)}", preview(raw))
-            continue
-        cells = dict(zip(header, row, strict=True))
-        rec: dict[str, Any] = {k: v for k, v in cells.items() if k not in _ITEM_COLUMNS and v != ""}
-        item = {"title": cells.get("item_title") or None,
-                "category": [c for c in (cells.get("item_category") or "").split("|") if c] or None,
-                "price": cells.get("item_price") or None}
-        if any(v is not None for v in item.values()):
-            rec["item"] = item
-        yield start, rec
+        yield _csv_record(header, row, source, start)
 
 
 def _why(e: Exception) -> str:

@@ -1,0 +1,123 @@
+"""The evaluation's learned methods, all trained on the same past: the GIN and GCN interest
+models, SASRec, and GDS FastRP / GraphSAGE (see :mod:`bench.evaluate` for the protocol)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from neo4j import Driver
+
+from bench.eval_stream import Catalogue
+from gnn.behaviour import ITEM, Histories
+from gnn.export import TrainingData
+from gnn.registry import STORED_EXTRA
+from gnn.runtime import ModelRuntime
+from gnn.sasrec import SASRec, SASRecConfig, train_sasrec
+from gnn.train import TrainConfig, TrainResult, train
+from interestgraph.graph import read, write
+from interestgraph.settings import Settings
+
+
+@dataclass
+class Live:
+    """One trained interest model during the replay: its runtime, catalogue vectors, users."""
+
+    name: str
+    result: TrainResult
+    runtime: ModelRuntime
+    items: torch.Tensor = field(default_factory=lambda: torch.zeros(0))
+    bias: torch.Tensor = field(default_factory=lambda: torch.zeros(0))
+    static: dict[str, np.ndarray] = field(default_factory=dict)
+    empty: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def prepare(self, cat: Catalogue, histories: Histories, users: list[str]) -> None:
+        rt = self.runtime
+        rt.remember_items(cat.records)
+        rt.remember_queries(cat.queries)
+        rows = [rt.items.row(i) for i in cat.ids]
+        self.items, self.bias = rt.items.table[rows].cpu(), rt.items.bias[rows].cpu()
+        k = rt.card.k
+        z = rt.user_vectors([histories.recent(u, k) for u in users]).numpy()
+        self.static = dict(zip(users, z, strict=True))
+        self.empty = rt.user_vectors([[]]).numpy()[0]
+
+    def scores(self, z: np.ndarray) -> np.ndarray:
+        return (torch.from_numpy(z).float() @ self.items.T + self.bias).numpy()
+
+
+def gds_embeddings(driver: Driver, settings: Settings, ns: str,
+                   seed: int) -> tuple[dict[str, dict[str, np.ndarray]], dict]:
+    """FastRP and GraphSAGE vectors (L2-normalised) of the namespace ``ns``, with GDS's timings."""
+    graph, model = f"{ns}gds", f"{ns}sage"
+    timings: dict[str, float] = {}
+    try:
+        started = time.perf_counter()
+        write(driver, settings, "gnn/gds_project", graph=graph, prefix=ns)
+        timings["project_s"] = time.perf_counter() - started
+        t = time.perf_counter()
+        write(driver, settings, "gnn/gds_fastrp_write", graph=graph, dim=settings.embedding_dim,
+              property="gds_fastrp", seed=seed)
+        timings["fastrp_write_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        write(driver, settings, "gnn/gds_graphsage_train", graph=graph, model=model, dim=settings.embedding_dim,
+              seed=seed)
+        write(driver, settings, "gnn/gds_graphsage_write", graph=graph, model=model, property="gds_graphsage")
+        timings["graphsage_train_write_s"] = time.perf_counter() - t
+    finally:
+        write(driver, settings, "gnn/gds_drop_graph", graph=graph)
+        write(driver, settings, "gnn/gds_drop_model", model=model)
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for prop in ("gds_fastrp", "gds_graphsage"):
+        vecs = {}
+        for r in read(driver, settings, "gnn/read_embeddings", prefix=ns, property=prop, ids=None):
+            if r["vector"] is not None:
+                v = np.asarray(r["vector"], dtype=np.float64)
+                n = np.linalg.norm(v)
+                if n > 0:
+                    vecs[r["id"]] = v / n
+        out[prop] = vecs
+    return out, {k: round(v, 2) for k, v in timings.items()}
+
+
+def first_touch_sequences(data: TrainingData, rows: dict[str, int]) -> tuple[list[list[int]], list[list[int]]]:
+    """Each user's items in first-touch order (as rows), with their times: SASRec's input."""
+    seqs, times = [], []
+    for user in sorted(data.edges):
+        firsts: dict[str, int] = {}
+        for e in data.edges[user]:
+            if e.kind == ITEM:
+                firsts[e.target] = min(firsts.get(e.target, e.first_ms), e.first_ms)
+        order = sorted((t, i) for i, t in firsts.items())
+        seqs.append([rows[i] for _, i in order])
+        times.append([t for t, _ in order])
+    return seqs, times
+
+
+@dataclass
+class Trained:
+    """Every learned method, trained on the same past."""
+
+    models: dict[str, TrainResult]
+    sasrec: SASRec
+    sasrec_rows: dict[str, int]
+    info: dict[str, Any]
+
+
+def train_all(data: TrainingData, settings: Settings, epochs: int, seed: int, progress: bool,
+              say: Callable[[str], None]) -> Trained:
+    models: dict[str, TrainResult] = {}
+    for arch in ("gin", "gcn"):
+        say(f"[{arch}] train on the past")
+        models[arch] = train(data, TrainConfig(arch=arch, max_epochs=epochs, seed=seed,
+                                               dim=settings.embedding_dim - STORED_EXTRA), progress=progress)
+    say("[sasrec] train on the past")
+    rows = {i: n for n, i in enumerate(models["gin"].vocab.items)}
+    seqs, times = first_touch_sequences(data, rows)
+    sasrec, sas_info = train_sasrec(len(rows), seqs, times, 0.1, SASRecConfig(seed=seed, max_epochs=epochs),
+                                    progress=progress)
+    return Trained(models, sasrec, rows, {**{a: r.metrics() for a, r in models.items()}, "sasrec": sas_info})
