@@ -62,14 +62,17 @@ _MAVEN_CENTRAL = "https://repo1.maven.org/maven2"
 
 
 def maven_coords() -> str:
+    """The jar's Maven coordinates, ``group:artifact:version``."""
     return f"{MAVEN_GROUP}:{MAVEN_ARTIFACT}:{MAVEN_VERSION}"
 
 
 def jar_name() -> str:
+    """The jar's file name as Maven Central stores it."""
     return f"{MAVEN_ARTIFACT}-{MAVEN_VERSION}.jar"
 
 
 def sha256_of(path: Path) -> str:
+    """The hex SHA-256 of a file, read in 1 MiB blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -149,6 +152,7 @@ def layer_norm_eps(graph: Any) -> float:
 
 
 def bert_config(state: dict[str, np.ndarray], eps: float) -> dict[str, Any]:
+    """A Hugging Face ``config.json`` for the converted weights, its sizes read off their shapes."""
     vocab, hidden = state["embeddings.word_embeddings.weight"].shape
     layers = 1 + max(int(k.split(".")[2]) for k in state if k.startswith("encoder.layer."))
     return {
@@ -232,6 +236,7 @@ def convert(jar: Path, out_dir: Path, *, check: bool = True) -> dict[str, Any]:
 
 
 def is_current(model_dir: Path) -> bool:
+    """True when ``model_dir`` holds a conversion of this jar by this conversion version."""
     try:
         card = json.loads((model_dir / "card.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):

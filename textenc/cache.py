@@ -19,10 +19,13 @@ from textenc.encoders import TextEncoder
 
 
 def text_key(text: str) -> bytes:
+    """The cache key of a text: the SHA-256 of its UTF-8 bytes."""
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 
 class VectorCache:
+    """Vectors keyed by (model id, text key) in one SQLite file, safe to share between threads and processes."""
+
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         if str(path) != ":memory:":
@@ -34,6 +37,7 @@ class VectorCache:
         self._lock = threading.Lock()
 
     def get_many(self, model: str, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        """The stored vectors among ``keys`` for ``model``; a key with none is absent from the result."""
         found: dict[bytes, np.ndarray] = {}
         with self._lock:
             for start in range(0, len(keys), 500):  # SQLite's bound-parameter limit
@@ -46,11 +50,13 @@ class VectorCache:
         return found
 
     def put_many(self, model: str, items: Sequence[tuple[bytes, np.ndarray]]) -> None:
+        """Store ``(key, vector)`` pairs for ``model`` as float32, replacing any already there."""
         with self._lock, self._db:
             self._db.executemany("INSERT OR REPLACE INTO vectors (model, key, vec) VALUES (?, ?, ?)",
                                  [(model, k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items])
 
     def close(self) -> None:
+        """Close the SQLite connection."""
         self._db.close()
 
 
@@ -65,24 +71,29 @@ class CachedEncoder:
 
     @property
     def model_id(self) -> str:
+        """The inner encoder's id (cache keys include it)."""
         return self.inner.model_id
 
     @property
     def dim(self) -> int:
+        """The inner encoder's vector size."""
         return self.inner.dim
 
     @property
     def related_cosine(self) -> float:
+        """The inner encoder's relatedness threshold, else the default."""
         from textenc.encoders import DEFAULT_RELATED_COSINE
 
         return float(getattr(self.inner, "related_cosine", DEFAULT_RELATED_COSINE))
 
     @property
     def hit_rate(self) -> float:
+        """Hits over lookups so far (0 before any)."""
         total = self.hits + self.misses
         return self.hits / total if total else 0.0
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """The vectors of ``texts``, cached ones read and the rest encoded once and stored."""
         keys = [text_key(t) for t in texts]
         found = self.cache.get_many(self.model_id, list(dict.fromkeys(keys)))
         todo: dict[bytes, str] = {}

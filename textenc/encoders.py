@@ -45,10 +45,12 @@ class TextEncoder(Protocol):
     """What every encoder offers: an id that changes when its weights change, a dimension, vectors."""
 
     @property
-    def model_id(self) -> str: ...
+    def model_id(self) -> str:
+        """An id that changes whenever the weights do, so cached vectors never outlive their model."""
 
     @property
-    def dim(self) -> int: ...
+    def dim(self) -> int:
+        """The length of each vector."""
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """``(len(texts), dim)`` float32, each row L2-normalised."""
@@ -181,10 +183,12 @@ class HFEncoder:
 
     @cached_property
     def model_id(self) -> str:
+        """The directory's fingerprint: name plus a hash of its config and weight sizes."""
         return fingerprint(self.model_dir)
 
     @property
     def related_cosine(self) -> float:
+        """The cosine above which two texts count as related, measured per model."""
         return RELATED_COSINE.get(self.model_dir.name, DEFAULT_RELATED_COSINE)
 
     @cached_property
@@ -198,13 +202,16 @@ class HFEncoder:
 
     @property
     def tokenizer(self) -> Any:
+        """The model's tokenizer (loading the model on first use)."""
         return self._loaded[0]
 
     @cached_property
     def dim(self) -> int:
+        """The hidden size, which the vectors have."""
         return int(self._loaded[1].config.hidden_size)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """``(len(texts), dim)`` float32 vectors, L2-normalised, encoded in length-sorted batches."""
         import torch
 
         tok, model = self._loaded

@@ -12,6 +12,7 @@ from textenc.sentiment import SentimentModel, default_sentiment_dir
 
 
 def cache_path(settings: Settings) -> Path:
+    """The SQLite file of the text-vector cache, under ``$INTERESTGRAPH_HOME/cache``."""
     return settings.home / "cache" / "text-vectors.sqlite"
 
 

