@@ -23,6 +23,7 @@ class RecentPopularity:
         self._events: deque[tuple[int, int]] = deque()
 
     def add(self, item: int, ts_ms: int) -> None:
+        """Count one event at ``ts_ms`` and forget those that fell out of the window."""
         self._events.append((ts_ms, item))
         self.counts[item] += 1
         while self._events and self._events[0][0] < ts_ms - self.window_ms:
@@ -30,6 +31,7 @@ class RecentPopularity:
             self.counts[old] -= 1
 
     def scores(self) -> np.ndarray:
+        """Each item's count in the window (a copy)."""
         return self.counts.copy()
 
 
@@ -69,6 +71,7 @@ class ItemKNN:
                                  shape=sim.shape)
 
     def scores(self, history: list[int]) -> np.ndarray:
+        """Each item's summed similarity to the ``history`` items (zeros for an empty history)."""
         if not history:
             return np.zeros(self.sim.shape[0], dtype=np.float32)
         return np.asarray(self.sim[history].sum(axis=0)).ravel()

@@ -41,6 +41,7 @@ class Edge:
 
     @property
     def kind(self) -> str:
+        """``Query`` for a search, ``Item`` for everything else."""
         return QUERY if self.rel == SEARCHED else ITEM
 
     @property
@@ -98,6 +99,7 @@ class Histories:
 
     @classmethod
     def of(cls, by_user: Mapping[str, Sequence[Edge]]) -> Histories:
+        """Histories holding the given users' edges."""
         out = cls()
         for user, edges in by_user.items():
             out.edges[user] = {(e.rel, e.target): e for e in edges}
@@ -115,6 +117,7 @@ class Histories:
                                    sentiment if newer and rel == Behaviour.REVIEWED else old.sentiment)
 
     def recent(self, user: str, k: int) -> list[Edge]:
+        """The user's ``k`` newest edges, newest first."""
         return newest(self.edges.get(user, {}).values(), k)
 
     def items(self, user: str) -> set[str]:

@@ -36,10 +36,12 @@ class TrainingData:
 
     @property
     def text_dim(self) -> int:
+        """The length of the titles' text vectors under :attr:`text_model` (0 when none has one)."""
         model = self.text_model
         return next((len(i.text) for i in self.items if i.text is not None and i.text_model == model), 0)
 
     def events(self) -> int:
+        """How many events the edges aggregate."""
         return sum(e.count for edges in self.edges.values() for e in edges)
 
 
@@ -49,6 +51,7 @@ def edge_of(row: list) -> Edge:
 
 
 def item_record(r: dict) -> ItemRecord:
+    """An item from the row the export Cypher returns, its categories sorted."""
     return ItemRecord(r["id"], int(r["seq"]), r["text"], r["text_model"], r["price"], tuple(sorted(r["categories"])))
 
 

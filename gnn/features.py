@@ -35,6 +35,7 @@ def gap_feature(gap_ms: float) -> float:
 
 
 def count_feature(count: int) -> float:
+    """An edge's event count, log-compressed: 0 for one event, ~1 at twenty."""
     return math.log1p(max(count, 1) - 1) / 3.0
 
 
@@ -52,16 +53,19 @@ class Recent:
 
     @property
     def k(self) -> int:
+        """The number of edge slots per user."""
         return int(self.kind.shape[1])
 
     def __len__(self) -> int:
         return int(self.kind.shape[0])
 
     def to(self, device: torch.device) -> Recent:
+        """The same batch on ``device``."""
         return Recent(*(getattr(self, f).to(device) for f in self.__dataclass_fields__))
 
     @classmethod
     def empty(cls, n: int, k: int) -> Recent:
+        """A batch of ``n`` users with nothing but padding."""
         z = np.zeros((n, k), np.int64)
         f = np.zeros((n, k), np.float32)
         return cls.from_numpy(z, z.copy(), z.copy(), f, f.copy(), f.copy(), f.copy())
@@ -69,10 +73,12 @@ class Recent:
     @classmethod
     def from_numpy(cls, kind: np.ndarray, row: np.ndarray, rel: np.ndarray, gap: np.ndarray, sentiment: np.ndarray,
                    has_sentiment: np.ndarray, count: np.ndarray) -> Recent:
+        """A batch over the arrays :func:`fill_row` fills, without copying them."""
         return cls(torch.from_numpy(kind), torch.from_numpy(row), torch.from_numpy(rel), torch.from_numpy(gap),
                    torch.from_numpy(sentiment), torch.from_numpy(has_sentiment), torch.from_numpy(count))
 
     def slice(self, index: np.ndarray | Tensor) -> Recent:
+        """The users at ``index`` as a batch of their own."""
         idx = torch.as_tensor(index)
         return Recent(*(getattr(self, f)[idx] for f in self.__dataclass_fields__))
 
@@ -121,6 +127,7 @@ class EdgeFeatures:
 
     @staticmethod
     def cat(parts: Sequence[EdgeFeatures]) -> EdgeFeatures:
+        """The parts' edges in one set, in order."""
         return EdgeFeatures(torch.cat([p.rel for p in parts]), torch.cat([p.rank for p in parts]),
                             torch.cat([p.scalars for p in parts]))
 
@@ -151,6 +158,7 @@ class ItemContent:
         return int(self.id_row.shape[0])
 
     def to(self, device: torch.device) -> ItemContent:
+        """The same items on ``device``."""
         return ItemContent(self.id_row.to(device), self.categories.to(device), self.text.to(device),
                            self.extras.to(device))
 

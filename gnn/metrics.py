@@ -35,6 +35,7 @@ class Score:
     cold_n: int = 0
 
     def add(self, rank: float | None, cold: bool) -> None:
+        """Count one ranked event: ``rank`` is None when the item ranked nowhere, ``cold`` when it was unseen."""
         hit = rank is not None and rank < K
         self.n += 1
         self.cold_n += cold
@@ -45,6 +46,7 @@ class Score:
             self.cold_hits += cold
 
     def row(self, name: str) -> dict[str, Any]:
+        """The method's table row: Recall@20, NDCG@20 and cold-item recall (None without cold events)."""
         return {"method": name, "recall@20": round(self.hits / max(self.n, 1), 4),
                 "ndcg@20": round(self.ndcg / max(self.n, 1), 4),
                 "cold_items_recall@20": round(self.cold_hits / self.cold_n, 4) if self.cold_n else None}

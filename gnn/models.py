@@ -72,6 +72,7 @@ class ItemTower(torch.nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """ID vectors small and random, the padding rows and ID biases zero."""
         torch.nn.init.normal_(self.ids.weight, std=0.1)
         torch.nn.init.normal_(self.categories.weight, std=0.1)
         with torch.no_grad():
@@ -90,6 +91,7 @@ class ItemTower(torch.nn.Module):
         return self.text(text)
 
     def forward(self, content: ItemContent, id_dropout: float = 0.0) -> tuple[Tensor, Tensor]:
+        """``(h, b)``: each item's vector and bias; in training, ``id_dropout`` of the IDs fall back to content."""
         id_row = content.id_row
         if self.training and id_dropout > 0:
             drop = torch.rand(id_row.shape, device=id_row.device) < id_dropout
@@ -116,11 +118,13 @@ class EdgeEncoder(torch.nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Type and rank embeddings small and random, the scalar projection reset."""
         torch.nn.init.normal_(self.rel.weight, std=0.1)
         torch.nn.init.normal_(self.rank.weight, std=0.1)
         self.scalars.reset_parameters()
 
     def forward(self, e: EdgeFeatures) -> Tensor:
+        """Each edge's ``d``-vector: its type, rank and scalar embeddings summed."""
         return self.rel(e.rel) + self.rank(e.rank) + self.scalars(e.scalars)
 
 
@@ -150,6 +154,7 @@ class InterestModel(torch.nn.Module, ABC):
         """One message-passing layer taking ``(x, edge_index, edge_attr)`` (edges as ``in_channels``-vectors)."""
 
     def reset_parameters(self) -> None:
+        """Reset every part; the query marker and the users' starting vector start at zero."""
         self.items.reset_parameters()
         self.edges.reset_parameters()
         torch.nn.init.zeros_(self.query_marker)
@@ -216,6 +221,7 @@ class GINModel(InterestModel):
     """GIN with edge features (`Hu et al., GINE <https://arxiv.org/abs/1905.12265>`_)."""
 
     def init_conv(self, in_channels: int, out_channels: int) -> torch.nn.Module:
+        """A GINE layer whose MLP is Linear, LayerNorm, ReLU, Linear."""
         mlp = Sequential(Linear(in_channels, out_channels), LayerNorm(out_channels), ReLU(),
                          Linear(out_channels, out_channels))
         return GINEConv(mlp, train_eps=True)
@@ -235,10 +241,12 @@ class WeightedGCNConv(torch.nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Reset the gate and the convolution."""
         self.gate.reset_parameters()
         self.conv.reset_parameters()
 
     def forward(self, x: Tensor | tuple[Tensor, Tensor], edge_index: Tensor, edge_attr: Tensor) -> Tensor:
+        """GCN over ``edge_index``, each edge weighted by the softplus of its gate."""
         weight = F.softplus(self.gate(edge_attr)).view(-1)
         if isinstance(x, tuple):  # GCNConv is not bipartite: targets are the first rows of the sources
             return self.conv(x[0], edge_index, weight)[:len(x[1])]
@@ -252,6 +260,7 @@ class GCNModel(InterestModel):
     """GCN (`Kipf & Welling <https://arxiv.org/abs/1609.02907>`_) with learned edge weights."""
 
     def init_conv(self, in_channels: int, out_channels: int) -> torch.nn.Module:
+        """A GCN layer whose edge weights are gated by the edge features."""
         return WeightedGCNConv(in_channels, out_channels, in_channels)
 
 

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class UpdateReport:
+    """What an update did: users, vectors written (and of them, current) and time spent reading, computing, writing."""
+
     users: int = 0
     written: int = 0
     current: int = 0  # written and including every event committed so far
@@ -40,10 +42,12 @@ class UpdateReport:
     write_s: float = 0.0
 
     def add(self, other: UpdateReport) -> None:
+        """Add ``other``'s counts and times to these."""
         for k, v in asdict(other).items():
             setattr(self, k, getattr(self, k) + v)
 
     def as_dict(self) -> dict[str, Any]:
+        """The report as a dict, times rounded to 0.1 ms."""
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
@@ -57,6 +61,7 @@ def load_items(driver: Driver, settings: Settings, runtime: ModelRuntime, ids: S
 
 
 def load_queries(driver: Driver, settings: Settings, runtime: ModelRuntime, ids: Sequence[str]) -> None:
+    """Read queries ``ids`` from the graph into the runtime, so their text vectors are known."""
     if not ids:
         return
     rows = read(driver, settings, "gnn/query_content", ids=list(ids))
@@ -134,6 +139,7 @@ class UpdateBehind:
         self._thread.start()
 
     def __call__(self, users: list[str]) -> int:
+        """Hand over a commit's users to the thread; returns how many (it does not wait)."""
         with self._cond:
             self._pending.update(users)
             self._handed += 1
@@ -172,6 +178,7 @@ class UpdateBehind:
             return self._cond.wait_for(lambda: self._done >= target and not self._pending, timeout)
 
     def close(self) -> None:
+        """Stop the thread once what was handed over is done, and wait for it."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()

@@ -46,6 +46,8 @@ SIMILAR_MIN_AGE_MS = 60_000  # a user's neighbours are recomputed at most this o
 
 @dataclass
 class RefreshReport:
+    """What a refresh did: nodes embedded, backlog left, batches, who ran it and where the time went."""
+
     users: int = 0
     items: int = 0
     still_dirty: int = 0
@@ -61,9 +63,11 @@ class RefreshReport:
     similar_users: int = 0
 
     def as_dict(self) -> dict[str, Any]:
+        """Every field, as the CLI and the workers report it."""
         return asdict(self)
 
     def add(self, update: UpdateReport) -> None:
+        """Add an update's read, compute and write times."""
         self.read_s += update.read_s
         self.compute_s += update.compute_s
         self.write_s += update.write_s
@@ -78,6 +82,7 @@ class RuntimeCache:
         self.current: ModelRuntime | None = None
 
     def __call__(self) -> ModelRuntime:
+        """The active model's runtime, reloaded when the active version (or the pinned card) changed."""
         card = self.pinned or active_card(self.settings)
         if self.current is None or self.current.card != card:
             self.current = ModelRuntime.from_card(card, self.settings.device)
@@ -85,6 +90,7 @@ class RuntimeCache:
 
 
 def default_owner() -> str:
+    """A lease owner unique to this process: host, pid and a random suffix."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
@@ -102,6 +108,7 @@ def claim(driver: Driver, settings: Settings, owner: str, limit: int, lease_ms: 
 
 
 def release(driver: Driver, settings: Settings, owner: str, users: Sequence[str], items: Sequence[str]) -> None:
+    """Give back ``owner``'s leases on these nodes so another worker can retry them at once."""
     write(driver, settings, "gnn/release_leases", owner=owner, users=list(users), items=list(items))
 
 
@@ -128,6 +135,7 @@ def embed_items(driver: Driver, settings: Settings, runtime: ModelRuntime, ids: 
 
 
 def refresh_similar(driver: Driver, settings: Settings, user_ids: list[str], k: int = SIMILAR_K) -> None:
+    """Replace these users' SIMILAR_TO edges by their ``k`` nearest users in the vector index."""
     if user_ids:
         write(driver, settings, "gnn/refresh_similar_users", ids=user_ids, k=k)
 

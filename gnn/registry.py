@@ -28,6 +28,8 @@ STORED_EXTRA = 2
 
 @dataclass(frozen=True)
 class ModelCard:
+    """A registered model: its architecture, version, sizes and where its weights are."""
+
     arch: str
     version: str
     dim: int
@@ -47,6 +49,7 @@ class ModelCard:
 
     @property
     def tag(self) -> str:
+        """``arch:version``, the tag written on every vector the model computes."""
         return f"{self.arch}:{self.version}"
 
 
@@ -58,10 +61,12 @@ class Vocabulary:
     categories: list[str]
 
     def to_json(self) -> str:
+        """The vocabulary as JSON (non-ASCII ids kept as they are)."""
         return json.dumps({"items": self.items, "categories": self.categories}, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> Vocabulary:
+        """The vocabulary written by :meth:`to_json`."""
         data = json.loads(text)
         return cls(list(data["items"]), list(data["categories"]))
 

@@ -89,6 +89,7 @@ class VectorTable:
         return sorted(set(out))
 
     def put(self, ids: Sequence[str], seqs: Sequence[int], vectors: Tensor, bias: Tensor | None = None) -> None:
+        """Store vectors (and biases) for ``ids`` at content versions ``seqs``, growing the table as needed."""
         need = len(self.seq) + sum(1 for i in ids if i not in self.rows)
         if need > len(self.vectors):
             cap = max(need, 2 * len(self.vectors))
@@ -109,10 +110,12 @@ class VectorTable:
                 self.bias[row] = bias[n]
 
     def row(self, node_id: str) -> int:
+        """The table row of ``node_id`` (KeyError when it is not cached)."""
         return self.rows[node_id]
 
     @property
     def table(self) -> Tensor:
+        """The filled rows of the vector table."""
         return self.vectors[:len(self.seq)]
 
 
@@ -134,12 +137,14 @@ class ModelRuntime:
 
     @classmethod
     def from_card(cls, card: ModelCard, device_choice: str = "auto") -> ModelRuntime:
+        """The runtime of ``card``'s model, its weights loaded onto the chosen device."""
         model, vocab = load(card)
         return cls(card, model, vocab, pick_device(device_choice))
 
     # --- items and queries -------------------------------------------------------------
 
     def content(self, records: Sequence[ItemRecord]) -> ItemContent:
+        """The item tower's inputs for ``records``, indexed by this model's vocabulary."""
         return item_inputs(records, self.item_index, self.category_index, text_dim=self.card.text_dim,
                            text_model=self.card.text_model)
 
@@ -152,6 +157,7 @@ class ModelRuntime:
         return h.float().cpu(), b.float().cpu()
 
     def remember_items(self, records: Sequence[ItemRecord]) -> tuple[Tensor, Tensor]:
+        """Compute the items' vectors and cache them at their content versions; returns ``(h, b)``."""
         h, b = self.item_vectors(records)
         with self.lock:
             self.items.put([r.id for r in records], [r.content_seq for r in records], h, b)
@@ -159,6 +165,7 @@ class ModelRuntime:
 
     @torch.inference_mode()
     def remember_queries(self, records: Sequence[QueryRecord]) -> None:
+        """Compute the queries' vectors from their text and cache them (no text, or another model's: zeros)."""
         if not records:
             return
         dim = self.card.text_dim

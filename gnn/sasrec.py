@@ -28,6 +28,8 @@ from tqdm import tqdm
 
 @dataclass(frozen=True)
 class SASRecConfig:
+    """SASRec's architecture and training settings; the defaults are those the evaluation runs."""
+
     dim: int = 64
     blocks: int = 2
     heads: int = 1
@@ -71,6 +73,7 @@ class SASRec(nn.Module):
         return self.norm(torch.nan_to_num(x))
 
     def scores(self, states: Tensor) -> Tensor:
+        """Each state's score for every item: the tied item embeddings as the output layer."""
         return states @ self.items.weight[:self.n_items].T
 
     @torch.no_grad()
@@ -82,6 +85,7 @@ class SASRec(nn.Module):
 
 
 def right_aligned(histories: list[list[int]], length: int, pad: int) -> Tensor:
+    """The histories' last ``length`` items each, right-aligned and padded on the left with ``pad``."""
     out = torch.full((len(histories), length), pad, dtype=torch.long)
     for r, h in enumerate(histories):
         tail = h[-length:]
@@ -144,6 +148,7 @@ def _fit(n_items: int, sequences: list[list[int]], cfg: SASRecConfig, epochs: in
 
 def validate(model: SASRec, histories: list[list[int]], targets: list[int], seen: list[list[int]],
              k: int = 20) -> float:
+    """Recall@``k`` of the targets, items already seen excluded from the ranking."""
     hits = 0
     for start in range(0, len(targets), 1024):
         scores = model.next_scores(histories[start:start + 1024])

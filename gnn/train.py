@@ -46,6 +46,8 @@ from interestgraph.settings import Settings
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """The interest model's architecture and training settings."""
+
     arch: str = "gin"
     dim: int = 62
     layers: int = 1
@@ -81,6 +83,7 @@ class Examples:
         return len(self.target)
 
     def seen_mask(self, index: np.ndarray, n_items: int) -> torch.Tensor:
+        """``(len(index), n_items)``: True for the items each example's user had touched before it."""
         rows = np.repeat(np.arange(len(index)), self.position[index])
         cols = np.concatenate([self.order[u][:p] for u, p in zip(self.user[index], self.position[index],
                                                                      strict=True)] or [np.zeros(0, np.int64)])
@@ -91,6 +94,8 @@ class Examples:
 
 @dataclass
 class TrainResult:
+    """A trained model with its vocabulary, settings and validation results."""
+
     model: InterestModel
     vocab: Vocabulary
     config: TrainConfig
@@ -108,12 +113,14 @@ class TrainResult:
     history: list[dict[str, float]] = field(default_factory=list)
 
     def metrics(self) -> dict[str, Any]:
+        """The validation results and settings, as written into the model card."""
         return {"val_recall@20": round(self.val_recall, 4), "val_ndcg@20": round(self.val_ndcg, 4), "val_k": self.val_k,
                 "best_epoch": self.best_epoch, "epochs_run": self.epochs_run, "refit": self.refit,
                 "seconds": round(self.seconds, 1), "examples": self.examples, "items": len(self.vocab.items),
                 "text_model": self.text_model, "config": asdict(self.config)}
 
     def card(self, version: str, meta: dict[str, Any] | None = None) -> ModelCard:
+        """The model card of this result under ``version``, ``meta`` added to its metrics."""
         cfg = self.config
         return ModelCard(arch=cfg.arch, version=version, dim=cfg.dim, num_layers=cfg.layers, k=cfg.k,
                          n_items=len(self.vocab.items), n_categories=len(self.vocab.categories),
