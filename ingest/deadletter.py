@@ -36,6 +36,7 @@ class DeadLetters:
         self.path.replace(self.path.with_name(f"{self.path.name}.1"))
 
     def add(self, rejection: Rejection) -> None:
+        """Append one rejected line with its reason, rotating the file when it is full; flushed at once."""
         if self._handle is not None and self._handle.tell() >= self.max_bytes:
             self._rotate()
         if self._handle is None:
@@ -49,6 +50,7 @@ class DeadLetters:
         self.count += 1
 
     def close(self) -> None:
+        """Close the file (the next ``add`` reopens it)."""
         if self._handle is not None:
             self._handle.close()
             self._handle = None

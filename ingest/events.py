@@ -75,6 +75,8 @@ class InvalidEvent(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ItemMeta:
+    """What an event says about its item: title, categories, price (each optional)."""
+
     title: str | None = None
     categories: tuple[str, ...] = ()
     price: float | None = None
@@ -82,6 +84,8 @@ class ItemMeta:
 
 @dataclass(frozen=True, slots=True)
 class Event:
+    """One validated contract-v1 event."""
+
     event_id: str
     user_id: str
     type: EventType

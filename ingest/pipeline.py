@@ -30,6 +30,8 @@ DEFAULT_WRITERS = 1
 
 @dataclass
 class IngestReport:
+    """What an ingest did: events accepted, rejected and duplicate, its time and where rejected lines went."""
+
     accepted: int = 0
     rejected: int = 0
     duplicates: int = 0
@@ -38,10 +40,12 @@ class IngestReport:
 
     @property
     def events_per_s(self) -> float:
+        """Events (accepted and duplicate) per second of the run; 0 before any time has passed."""
         total = self.accepted + self.duplicates
         return total / self.seconds if self.seconds > 0 else 0.0
 
     def as_dict(self) -> dict[str, Any]:
+        """The fields plus ``events_per_s`` (rounded), as the CLI reports them."""
         return {**asdict(self), "events_per_s": round(self.events_per_s, 1)}
 
 
@@ -82,6 +86,7 @@ def _dead_letter_text(rec: Any) -> str:
 
 
 def batches(events: Iterable[Event], size: int) -> Iterator[list[Event]]:
+    """``events`` in lists of ``size`` (the last may be shorter); a size below 1 is an input error."""
     if size <= 0:
         raise InputError(f"batch_size must be > 0, got {size}")
     batch: list[Event] = []

@@ -24,6 +24,7 @@ AfterCommit = Callable[[list[str]], int]
 
 
 def warn_on_stderr(message: str) -> None:
+    """Print a warning for people on stderr (the default ``warn`` of the text pass)."""
     print(f"interestgraph: warning: {message}", file=sys.stderr)
 
 

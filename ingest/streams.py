@@ -53,6 +53,7 @@ class StreamSpec:
 
     @classmethod
     def parse(cls, url: str) -> StreamSpec:
+        """The spec of ``redis://host:port[/db]/stream``; anything else is an input error."""
         parts = urlsplit(url)
         if parts.scheme not in ("redis", "rediss"):
             raise InputError(f"stream URL must start with redis:// or rediss://, got {url!r}")
@@ -118,6 +119,8 @@ def _id_key(entry_id: str | bytes) -> tuple[int, int]:
 
 @dataclass
 class PollResult:
+    """What one poll did: entries read, their events' outcomes, and how many were redelivered."""
+
     entries: int = 0
     accepted: int = 0
     rejected: int = 0
@@ -147,6 +150,7 @@ class StreamConsumer:
         self.ensure_group()
 
     def ensure_group(self) -> None:
+        """Create the consumer group (and the stream) unless it exists."""
         try:
             self.client.xgroup_create(self.spec.stream, self.group, id="0", mkstream=True)
         except redis.ResponseError as e:
@@ -237,6 +241,7 @@ class StreamConsumer:
             self.client.xtrim(self.spec.stream, minid=f"{floor[0]}-{floor[1]}", approximate=True)
 
     def poll(self) -> PollResult:
+        """Read one batch, write it, then acknowledge it and trim the stream; an empty result when nothing came."""
         entries, redelivered = self._read()
         if not entries:
             return PollResult()

@@ -37,6 +37,8 @@ WORDS = ["蓝牙", "耳机", "手机壳", "充电器", "running", "shoes", "coff
 
 @dataclass(frozen=True)
 class StreamShape:
+    """The size and skew of a synthetic event stream, and where its ids and times start."""
+
     events: int = 100_000
     users: int = 20_000
     items: int = 10_000

@@ -51,6 +51,8 @@ MIN_CJK_SHARE = 0.3
 
 @dataclass
 class TextReport:
+    """What a text pass wrote: item titles, category centroids, queries, query intents, reviews."""
+
     items: int = 0
     categories: int = 0
     queries: int = 0
@@ -58,10 +60,12 @@ class TextReport:
     reviews: int = 0
 
     def add(self, other: TextReport) -> None:
+        """Add ``other``'s counts to these."""
         for k, v in asdict(other).items():
             setattr(self, k, getattr(self, k) + v)
 
     def as_dict(self) -> dict[str, int]:
+        """The counts by kind, as the CLI and the workers report them."""
         return asdict(self)
 
     def __bool__(self) -> bool:
@@ -89,6 +93,7 @@ class TextPass:
         return sentiment_model(self.settings)
 
     def items(self) -> TextReport:
+        """Encode one batch of pending item titles and refresh the centroids of their categories."""
         pending = read(self.driver, self.settings, "ingest/pending_item_texts", limit=self.batch)
         if not pending:
             return TextReport()
@@ -103,6 +108,7 @@ class TextPass:
         return TextReport(items=len(rows), categories=len(cats))
 
     def queries(self) -> TextReport:
+        """Encode pending queries, link each to the categories it means; the first link moves interests."""
         pending = read(self.driver, self.settings, "ingest/pending_query_texts", limit=self.batch)
         if not pending:
             return TextReport()
@@ -126,6 +132,7 @@ class TextPass:
         return in_write_tx(self.driver, self.settings, "text pass: queries", work)
 
     def reviews(self) -> TextReport:
+        """Score one batch of pending reviews and move each interest by the change in its sentiment."""
         pending = read(self.driver, self.settings, "ingest/pending_review_texts", limit=self.batch)
         if not pending:
             return TextReport()

@@ -36,6 +36,8 @@ _LEDGER_RACE_ATTEMPTS = 5
 
 @dataclass(frozen=True)
 class BatchResult:
+    """One committed batch: events applied, duplicates skipped, users re-embedded after the commit."""
+
     accepted: int
     duplicates: int
     embedded: int = 0

@@ -41,6 +41,8 @@ def locate() -> Path:
 
 @dataclass(frozen=True)
 class Movie:
+    """A film's title (with its release year) and genres."""
+
     title: str
     genres: tuple[str, ...]
 
@@ -55,6 +57,7 @@ def _rows(path: Path) -> Iterator[dict[str, str]]:
 
 
 def movies(root: Path) -> dict[str, Movie]:
+    """The films by raw item id, from ``ml-100k.item``."""
     out = {}
     for row in _rows(root / "ml-100k.item"):
         year = row.get("release_year", "").strip()
@@ -64,10 +67,12 @@ def movies(root: Path) -> dict[str, Movie]:
 
 
 def user_id(raw: str) -> str:
+    """Our user id for a MovieLens user id (``ml100k-u196``)."""
     return f"{PREFIX}-u{raw}"
 
 
 def item_id(raw: str) -> str:
+    """Our item id for a MovieLens item id (``ml100k-i242``)."""
     return f"{PREFIX}-i{raw}"
 
 

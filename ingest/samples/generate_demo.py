@@ -61,12 +61,14 @@ def items() -> dict[str, tuple[str, str, float]]:
 
 
 def favourites(user: int, rng: np.random.Generator) -> list[str]:
+    """A shopper's two favourite categories: beauty and sports for ``u1``, two at random for the rest."""
     if user == 1:
         return ["beauty", "sports"]
     return list(rng.choice(list(CATALOGUE), size=2, replace=False))
 
 
 def events() -> list[dict]:
+    """The demo shop's events, in order, as contract-v1 records; the same on every run."""
     rng = np.random.default_rng(SEED)
     catalogue = items()
     by_cat: dict[str, list[str]] = {}
@@ -116,6 +118,7 @@ def events() -> list[dict]:
 
 
 def main() -> None:
+    """Write ``demo_events.jsonl`` next to this script."""
     path = Path(__file__).with_name("demo_events.jsonl")
     with open(path, "w", encoding="utf-8") as f:
         for rec in events():
