@@ -36,6 +36,7 @@ class Live:
     empty: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def prepare(self, cat: Catalogue, histories: Histories, users: list[str]) -> None:
+        """Cache the catalogue's vectors and the users' vectors at the cut (the static variant's)."""
         rt = self.runtime
         rt.remember_items(cat.records)
         rt.remember_queries(cat.queries)
@@ -47,6 +48,7 @@ class Live:
         self.empty = rt.user_vectors([[]]).numpy()[0]
 
     def scores(self, z: np.ndarray) -> np.ndarray:
+        """Every catalogue item's score for user vector ``z``: ``z · h_i + b_i``."""
         return (torch.from_numpy(z).float() @ self.items.T + self.bias).numpy()
 
 
@@ -110,6 +112,7 @@ class Trained:
 
 def train_all(data: TrainingData, settings: Settings, epochs: int, seed: int, progress: bool,
               say: Callable[[str], None]) -> Trained:
+    """Train GIN, GCN and SASRec on the past, with the same epochs and seed."""
     models: dict[str, TrainResult] = {}
     for arch in ("gin", "gcn"):
         say(f"[{arch}] train on the past")

@@ -45,6 +45,7 @@ class ServeCheck:
         self.updated = 0
 
     def chunk(self, events: list[Event], expected: Callable[[list[str]], np.ndarray]) -> None:
+        """Ingest one chunk through the writer and per-event hook, then compare Neo4j's vectors with ``expected``."""
         recs = [record_of(e, self.ns) for e in events]
         sync_records(f"{self.ns}stream", recs, self.writer, self.settings.home / "evaluate.dead.jsonl", progress=False)
         # New titles reach the graph as the nlp workers would write them.
@@ -65,6 +66,7 @@ class ServeCheck:
         self.users += len(users)
 
     def summary(self) -> dict[str, Any]:
+        """Users compared, the largest difference, and the per-event update's rate through Neo4j."""
         return {"users_compared": self.users, "max_abs_diff": self.max_diff,
                 "users_per_s_through_neo4j": round(self.updated / self.update_s, 1) if self.update_s else None}
 
@@ -166,6 +168,7 @@ class Replay:
         return rt.stored_users(rt.user_vectors([self.histories.recent(u, self.k) for u in users]))
 
     def result(self) -> dict[str, Any]:
+        """Every method's scores and the per-event update's rate, as the evaluation reports them."""
         return {"scored_events": self.scored, "cold_user_events": self.cold_users,
                 "cold_item_events": self.scores["popularity"].cold_n,
                 "methods": [self.scores[m].row(m) for m in METHODS],

@@ -35,10 +35,12 @@ class Stream:
 
     @property
     def past(self) -> list[Event]:
+        """The events before the cut: what the models train on."""
         return self.events[:self.cut]
 
     @property
     def live(self) -> list[Event]:
+        """The events after the cut: replayed and scored."""
         return self.events[self.cut:]
 
 

@@ -26,11 +26,13 @@ from interestgraph.settings import Settings
 
 
 def other_data(driver: Driver, settings: Settings, prefix: str) -> dict[str, int]:
+    """What the database holds outside namespace ``prefix``, reported next to the figures."""
     return dict(read(driver, settings, "bench/other_data", prefix=prefix)[0])
 
 
 def benchmark_inference(driver: Driver, settings: Settings, *, users: int = 20_000, items: int = 10_000,
                         batch_size: int = 2048, progress: bool = True) -> dict[str, Any]:
+    """Re-embedding throughput of a synthetic namespace's users (read, compute, write) and the SIMILAR_TO refresh."""
     prefix = f"inf{uuid.uuid4().hex[:6]}-"
     shape = StreamShape(events=users * 10, users=users, items=items, seed=21, prefix=prefix)
     try:

@@ -34,6 +34,7 @@ from interestgraph.settings import Settings
 
 
 def totals(driver: Driver, settings: Settings, prefix: str) -> dict[str, dict[str, float]]:
+    """Relationships, events and weight per behaviour type under ``prefix``, to compare the two paths."""
     return {r["type"]: {"rels": r["rels"], "events": r["events"], "weight": r["weight"]}
             for r in read(driver, settings, "bench/namespace_totals", prefix=prefix)}
 

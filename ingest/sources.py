@@ -44,6 +44,7 @@ class Rejection:
     raw: str
 
     def as_dict(self) -> dict[str, Any]:
+        """The line as the dead-letter file stores it."""
         return {"source": self.source, "line": self.line, "reason": self.reason, "raw": self.raw}
 
 
