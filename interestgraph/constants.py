@@ -4,7 +4,7 @@ becomes, how much each event says about interest, and how weights decay.
 Every other Python module imports them from here (``ingest.events`` re-exports the event
 names). Cypher takes the weights and the half-life as parameters where it can; relationship
 types cannot be parameters in a ``MATCH`` pattern, so the ``.cypher`` files spell them out,
-and ``tests/unit/test_constants.py`` checks every such literal (and every decay expression)
+and ``tests/unit/interestgraph/test_constants.py`` checks every such literal (and every decay expression)
 against this module. The half-life itself is a setting (``Settings.half_life_days``).
 """
 

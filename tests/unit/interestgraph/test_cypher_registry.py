@@ -8,7 +8,7 @@ from interestgraph import cypher_registry as cypher
 from interestgraph.errors import UnknownQueryError
 from interestgraph.schema import statements
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PKGS = sorted({p.split(".")[0] for p in find_packages(str(ROOT), exclude=["tests*"])})
 
 

@@ -19,7 +19,7 @@ import pytest
 from interestgraph import constants as c
 from interestgraph.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LIBRARY = ("interestgraph", "ingest", "gnn", "textenc", "workers", "reports", "neo4j_local", "bench", "cli")
 
 ITEM_BEHAVIOURS = frozenset(b.value for b in c.Behaviour)

@@ -27,7 +27,7 @@ from ingest.sources import Rejection, decode_json_record, read_records
 from ingest.writer import clamp_item_metadata
 from interestgraph.errors import InputError
 
-CORPUS = Path(__file__).parents[1] / "data" / "adversarial"
+CORPUS = Path(__file__).parents[2] / "data" / "adversarial"
 NOW = 1_800_000_000_000
 FEW = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -149,7 +149,7 @@ def test_gzip_bomb_reads_in_bounded_memory(tmp_path):
             "print(json.dumps(out))\n"
             "print(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])\n")
     proc = subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True, check=True,
-                          cwd=Path(__file__).parents[2])
+                          cwd=Path(__file__).parents[3])
     out, hwm_kb = proc.stdout.splitlines()
     assert json.loads(out) == [[1, {"n": 1}], [2, "line is longer than 65536 bytes"], [3, {"n": 3}]]
     assert int(hwm_kb) < 200 * 1024, f"peak RSS {int(hwm_kb) // 1024} MB"  # the child's own peak (VmHWM)
