@@ -253,7 +253,7 @@ def test_data_quality_and_users_without_interests(driver, settings, g):
 def test_bad_input_is_refused_before_running(driver, settings, g):
     p = g["p"]
     cases = [
-        ("interest_profile", {}, InputError, "needs --param user_id"),
+        ("interest_profile", {}, InputError, r"needs a value for parameter\(s\): user_id"),
         ("interest_profile", {"user_id": f"{p}a", "kk": 3}, InputError, "takes no parameter"),
         ("interest_profile_on", {"user_id": f"{p}a", "date": "26-10-2026"}, InputError, "must be a date"),
         ("interest_profile", {"user_id": f"{p}a", "k": -1}, InputError, "between 0 and"),
@@ -332,7 +332,7 @@ def test_browser_guide_shows_the_same_rows_to_four_significant_digits(driver, se
 def cypher_text(query):
     from interestgraph import cypher_registry as cypher
 
-    return cypher.text(query.qualified)
+    return cypher.statement_text(query.qualified)
 
 
 def test_recommend_why_prints_one_supporting_path_per_item(g, capsys):

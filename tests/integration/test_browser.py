@@ -110,7 +110,7 @@ def test_browser_connects_styles_guides_and_runs_an_analyst_query(chrome, driver
     run_in_editor(chrome, f":param user_id => '{p}shopper'")
     # The guide's statement (rounded for display), on one line: Enter would run it early.
     profile = analyst.describe("interest_profile")
-    query = " ".join(for_display(profile.returns, cypher.text(profile.qualified)).split())
+    query = " ".join(for_display(profile.returns, cypher.statement_text(profile.qualified)).split())
     run_in_editor(chrome, ":param k => 10")
     run_in_editor(chrome, ":param half_life_ms => 1209600000.0")
     frame = run_in_editor(chrome, query)
@@ -127,7 +127,7 @@ def test_browser_connects_styles_guides_and_runs_an_analyst_query(chrome, driver
     assert chrome.save_screenshot(str(shot))
 
     # The interest map draws with the project's style: users blue, categories cyan.
-    frame = run_in_editor(chrome, " ".join(cypher.text("analyst/interest_map").split()))
+    frame = run_in_editor(chrome, " ".join(cypher.statement_text("analyst/interest_map").split()))
     fills = wait_for("the graph view", lambda: {c.get_attribute("fill") for c in frame.find_elements(
         By.CSS_SELECTOR, "g.node circle.b-outline")} or None)
     assert {"#4C8EDA", "#57C7E3"} <= {f.upper() for f in fills if f}
