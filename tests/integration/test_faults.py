@@ -72,18 +72,15 @@ def test_flood_of_one_user_is_embedded_once_or_twice(driver, settings, prefix, t
     refresh_task.apply_async(kwargs={"users": [user], "debounce": False}).get(timeout=120)
     assert count(driver, "MATCH (u:User {id: $u}) RETURN u.dirty_since IS NULL", u=user)
     before = count(driver, "MATCH (u:User {id: $u}) RETURN u.refreshes", u=user)
-    stop = time.monotonic() + 1.0
-    n = 0
     pending = []
-    while time.monotonic() < stop and n < 50:  # 50 events in one second, in small batches,
-        batch = [{"event_id": f"{prefix}f{n + k}", "user_id": user, "type": "click",  # while a
-                  "ts": 1_795_000_000_000 + n + k, "item_id": f"{prefix}i{(n + k) % 5}"}  # scheduled
-                 for k in range(5)]  # refresh fires every 200 ms, as an aggressive beat would
-        n += len(batch)
+    for n in range(0, 50, 5):  # 50 events in batches of 5, while a scheduled refresh fires
+        batch = [{"event_id": f"{prefix}f{n + k}", "user_id": user, "type": "click",  # every other
+                  "ts": 1_795_000_000_000 + n + k, "item_id": f"{prefix}i{(n + k) % 5}"}  # batch, as an
+                 for k in range(5)]  # aggressive beat would
         sync_records("t", batch, writer, tmp_path / "d.jsonl", progress=False)
-        if n % 10 == 0:
+        if n % 10 == 5:
             pending.append(refresh_task.apply_async(kwargs={"max_batches": 4, "prefix": prefix}))
-        time.sleep(0.05)  # pacing the burst (~50 events in a second), not waiting for anything
+        time.sleep(0.05)  # pacing the burst, not waiting for anything
     for p in pending:
         p.get(timeout=300)
     # The burst is over: scheduled runs pick the user up once the ingest path has had its grace
@@ -92,7 +89,7 @@ def test_flood_of_one_user_is_embedded_once_or_twice(driver, settings, prefix, t
     wait_until(lambda: refresh_task.apply_async(kwargs={"max_batches": 8, "prefix": prefix}).get(timeout=300)
                is not None and count(driver, clean, u=user), 120, f"the scheduled refresh to clean {user}", every=0.2)
     after = count(driver, "MATCH (u:User {id: $u}) RETURN u.refreshes", u=user)
-    assert n >= 30
+    assert count(driver, "MATCH (:User {id: $u})-[r:CLICKED]->() RETURN sum(r.count)", u=user) == 50
     assert 1 <= after - before <= 2
     assert count(driver, clean, u=user)
 
@@ -112,14 +109,17 @@ def test_neo4j_restart_mid_stream_loses_and_doubles_nothing(driver, settings, pr
     wait_until(lambda: count(driver, "MATCH (e:SeenEvent) WHERE e.id STARTS WITH $p RETURN count(e)",
                              p=prefix + "s") > 500, 120, "the consumer to commit 500 events", every=0.2)
     stopping = subprocess.Popen([*CLI, "neo4j", "stop"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    for k in range(1500, len(recs), 100):  # the stream goes on while the graph goes down
-        publish(client, stream.stream, recs[k:k + 100])
-        time.sleep(0.2)  # pacing the stream, not waiting for anything
-    assert stopping.wait(300) == 0
-    # Neo4j is down: the consumer holds entries it read and cannot commit (nothing acked).
-    wait_until(lambda: client.xpending(stream.stream, "interestgraph")["pending"] > 0, 60,
-               "the consumer to hold unacknowledged entries while Neo4j is down")
-    subprocess.run([*CLI, "neo4j", "start"], check=True, capture_output=True)
+    try:
+        for k in range(1500, len(recs), 100):  # the stream goes on while the graph goes down
+            publish(client, stream.stream, recs[k:k + 100])
+            time.sleep(0.2)  # pacing the stream, not waiting for anything
+        assert stopping.wait(300) == 0
+        # The consumer keeps running against the stopped graph for a while (whether it is then
+        # holding read entries or retrying a commit depends on timing; both must lose nothing).
+        time.sleep(2)
+    finally:  # later tests need Neo4j whatever happened above
+        started = subprocess.run([*CLI, "neo4j", "start"], capture_output=True, text=True)
+    assert started.returncode == 0, started.stderr[-2000:]
     out, err = consumer.communicate(timeout=300)
     assert consumer.returncode == 0, err[-2000:]
     assert count(driver, "MATCH (e:SeenEvent) WHERE e.id STARTS WITH $p RETURN count(e)",
