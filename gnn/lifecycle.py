@@ -7,7 +7,6 @@ This is the domain step behind ``interestgraph train``; entry points (the CLI, s
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,24 +25,14 @@ def train_and_register(driver: Driver, settings: Settings, *, model: str = "gin"
     Returns a summary: the model tag, whether it is active, the weights' path, the training
     metrics and, after a re-embedding, its report under ``"refresh"``.
     """
-    from gnn.export import export
-    from gnn.refresh import refresh as reembed
-    from gnn.registry import STORED_EXTRA, register
-    from gnn.train import TrainConfig, train
-    from interestgraph.device import pick_device
+    from gnn.registry import STORED_EXTRA
+    from gnn.train import TrainConfig
+    from gnn.train import train_and_register as train_config_and_register
 
     # Stored vectors carry STORED_EXTRA columns beyond the model's own dimensions.
     cfg = TrainConfig(arch=model, max_epochs=epochs, seed=seed, dim=settings.embedding_dim - STORED_EXTRA)
-    data = export(driver, settings, prefix=prefix, progress=progress)
-    result = train(data, cfg, device=pick_device(settings.device), progress=progress)
-    version = time.strftime("v%Y%m%d-%H%M%S", time.gmtime())
-    newest = max((e.last_ms for edges in data.edges.values() for e in edges), default=None)
-    card = result.card(version, meta={"data_cutoff_ms": newest, "users": len(data.edges), "prefix": prefix or None})
-    saved = register(settings, card, result.model, result.vocab, activate=activate)
-    out: dict[str, Any] = {"model": saved.tag, "active": activate, "weights": saved.weights, **result.metrics()}
-    if activate and refresh:
-        out["refresh"] = reembed(driver, settings, all_nodes=True, progress=progress).as_dict()
-    return out
+    return train_config_and_register(driver, settings, cfg, prefix=prefix, activate=activate, reembed=refresh,
+                                     progress=progress)
 
 
 def online_embedder(driver: Driver, settings: Settings) -> Callable[[list[str]], int]:
