@@ -42,7 +42,7 @@ def benchmark_nlp(settings: Settings, *, progress: bool = True) -> dict[str, Any
     """Sentiment against snownlp, encoder throughput, the cache's hit rate and how well each encoder reads Chinese."""
     _, test = split()
     texts, labels = [r.text for r in test], [r.label for r in test]
-    model = SentimentModel(default_sentiment_dir(), device=settings.device)
+    model = SentimentModel(default_sentiment_dir(settings), device=settings.device)
     model.scores(texts[:8])  # load weights outside the timed region
     t0 = time.perf_counter()
     ours = model.scores(texts)
@@ -51,7 +51,7 @@ def benchmark_nlp(settings: Settings, *, progress: bool = True) -> dict[str, Any
     snow = _snownlp_scores(texts, progress)
     snow_s = time.perf_counter() - t0
 
-    encoder = HFEncoder(text_model_dir(), device=settings.device)
+    encoder = HFEncoder(text_model_dir(settings), device=settings.device)
     root = movielens.locate()
     titles = sorted({m.title for m in movielens.movies(root).values()})
     encoder.encode(titles[:8])  # warm-up: load weights, first-call allocations

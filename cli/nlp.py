@@ -52,7 +52,7 @@ def nlp(action: Annotated[NlpAction, typer.Argument(metavar="ACTION", help=ACTIO
         # Encoding, scoring and training need no Neo4j: only the device and the cache's home.
         s = Settings.without_graph()
     if action is NlpAction.FETCH_ENCODER:
-        fetch_encoder(force, as_json)
+        fetch_encoder(s, force, as_json)
     elif action is NlpAction.TRAIN:
         train(s, out, force, as_json)
     elif action is NlpAction.PASS:
@@ -78,12 +78,12 @@ def read_texts(given: list[str] | None) -> list[str]:
     return texts
 
 
-def fetch_encoder(force: bool, as_json: bool) -> None:
+def fetch_encoder(s: Settings, force: bool, as_json: bool) -> None:
     """Fetch and convert the BGE text encoder (once, unless ``force``) and print its card."""
     from textenc.bge import ensure
     from textenc.encoders import bge_dir
 
-    model_dir, built = ensure(bge_dir(), force=force)
+    model_dir, built = ensure(bge_dir(s), force=force)
     card = json.loads((model_dir / "card.json").read_text(encoding="utf-8"))
     emit(as_json, {"model_dir": str(model_dir), "built": built, **card},
          lambda p: f"text encoder {p['model']} {'converted into' if built else 'already at'} {p['model_dir']}"
@@ -97,7 +97,7 @@ def train(s: Settings, out: str | None, force: bool, as_json: bool) -> None:
     from textenc.sentiment import default_sentiment_dir
     from textenc.sentiment import train as build
 
-    out_dir = Path(out) if out else default_sentiment_dir()
+    out_dir = Path(out) if out else default_sentiment_dir(s)
     if (out_dir / "card.json").exists() and not force:
         card = json.loads((out_dir / "card.json").read_text(encoding="utf-8"))
         emit(as_json, {"model_dir": str(out_dir), "built": False, **card},
@@ -110,7 +110,7 @@ def train(s: Settings, out: str | None, force: bool, as_json: bool) -> None:
             bar.set_description(f"sentiment model ({stage})")
             bar.update(step - bar.n)
 
-        card = build(out_dir, device=s.device, progress=tick)
+        card = build(out_dir, device=s.device, progress=tick, settings=s)
     emit(as_json, {"model_dir": str(out_dir), "built": True, **card},
          lambda p: f"built {p['model_dir']}: test accuracy {p['test_accuracy']} "
                    f"on {p['test_size']} held-out reviews in {p['train_seconds']}s")

@@ -16,6 +16,7 @@ from typing import Any
 
 from neo4j import Driver
 
+from ingest.writer import GraphWriter
 from interestgraph.errors import ConfigError
 from interestgraph.settings import Settings
 
@@ -31,14 +32,6 @@ def warn_on_stderr(message: str) -> None:
 def dead_letter_path(settings: Settings, given: str | Path | None = None) -> Path:
     """Where rejected lines go: ``given``, else ``$INTERESTGRAPH_HOME/dead-letter.jsonl``."""
     return Path(given) if given else settings.home / "dead-letter.jsonl"
-
-
-def make_writer(driver: Driver, settings: Settings, after_commit: AfterCommit | None = None) -> Any:
-    """The ingest writer; ``after_commit`` gets the users of each committed batch (the per-event
-    embedding, e.g. ``gnn.lifecycle.online_embedder``: ingest itself knows no model)."""
-    from ingest.writer import GraphWriter
-
-    return GraphWriter(driver, settings, after_commit=after_commit)
 
 
 def text_pass(driver: Driver, settings: Settings, *, progress: bool, everything: bool = False,
@@ -86,7 +79,7 @@ def ingest_files(driver: Driver, settings: Settings, paths: Sequence[str | Path]
     """
     from ingest.pipeline import sync
 
-    report = sync([Path(p) for p in paths], make_writer(driver, settings, after_commit),
+    report = sync([Path(p) for p in paths], GraphWriter(driver, settings, after_commit=after_commit),
                   dead_letter_path(settings, dead_letter), batch_size=batch_size,
                   progress=False if quiet else None)
     done = text_pass(driver, settings, progress=not quiet) if text else None
@@ -104,7 +97,7 @@ def load_dataset(driver: Driver, settings: Settings, *, dead_letter: str | Path 
 
     started = time.perf_counter()
     records = movielens.events()
-    report = sync_records(movielens.NAME, records, make_writer(driver, settings, after_commit),
+    report = sync_records(movielens.NAME, records, GraphWriter(driver, settings, after_commit=after_commit),
                           dead_letter_path(settings, dead_letter), batch_size=batch_size,
                           progress=False if quiet else None)
     load_seconds = time.perf_counter() - started
@@ -129,7 +122,7 @@ def follow(driver: Driver, settings: Settings, url: str, *, dead_letter: str | P
     spec = StreamSpec.parse(url)
     started = time.perf_counter()
     with DeadLetters(dead_letter_path(settings, dead_letter)) as dead:
-        consumer = StreamConsumer(spec, make_writer(driver, settings, after_commit), dead,
+        consumer = StreamConsumer(spec, GraphWriter(driver, settings, after_commit=after_commit), dead,
                                   group=group, batch_size=batch_size, block_ms=block_ms)
         if announce:
             announce(f"following {spec.stream} as {consumer.consumer} in group {group} (Ctrl-C to stop)")

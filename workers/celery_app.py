@@ -110,11 +110,6 @@ def config(settings: Settings) -> dict[str, Any]:
 
 
 SETTINGS = Settings.without_graph()
-# Kept for the tasks module and scripts that import them.
-REFRESH_EVERY_S = SETTINGS.refresh_every_s
-TEXT_EVERY_S = SETTINGS.text_every_s
-LEDGER_DAYS = SETTINGS.ledger_days
-STREAM_URL = SETTINGS.stream_url
 
 
 @after_setup_logger.connect

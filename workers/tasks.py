@@ -14,7 +14,7 @@ from gnn.registry import registered
 from ingest.writer import GraphWriter
 from interestgraph.errors import TransientGraphError
 from workers import resources
-from workers.celery_app import LEDGER_DAYS, app
+from workers.celery_app import SETTINGS, app
 
 RETRY = {
     "autoretry_for": (TransientGraphError, TransientError, ServiceUnavailable, SessionExpired),
@@ -49,10 +49,11 @@ def drain_stream(url: str, max_seconds: float = 5.0, batch_size: int = 2000) -> 
     from dataclasses import asdict
 
     from ingest.deadletter import DeadLetters
+    from ingest.runner import dead_letter_path
     from ingest.streams import StreamConsumer, StreamSpec
 
     settings = resources.settings()
-    with DeadLetters(settings.home / "dead-letter.jsonl") as dead:
+    with DeadLetters(dead_letter_path(settings)) as dead:
         writer = GraphWriter(resources.driver(), settings,
                              after_commit=UserUpdater(resources.driver(), settings, resources.runtime()))
         consumer = StreamConsumer(StreamSpec.parse(url), writer, dead,
@@ -61,7 +62,7 @@ def drain_stream(url: str, max_seconds: float = 5.0, batch_size: int = 2000) -> 
 
 
 @app.task(name="interestgraph.ingest.prune_ledger", acks_late=True, **RETRY)
-def prune_ledger(days: float = LEDGER_DAYS) -> int:
+def prune_ledger(days: float = SETTINGS.ledger_days) -> int:
     """Drop exactly-once ledger entries older than ``days`` (beat runs it hourly)."""
     from ingest.ledger import prune
 
