@@ -143,9 +143,9 @@ services: neo4j redis schema models worker
 # (reviews keep their star-rating sentiment until the worker's text pass scores them).
 demo: neo4j redis schema worker browser-assets review-model-background
 	$(IG) ingest ingest/samples/demo_events.jsonl
-	$(IG) train --model gin
-	$(IG) recommend u1 --k 5 --why
-	$(IG) similar u1 --k 5
+	$(IG) train --model gin --prefix demo-
+	$(IG) recommend demo-u1 --k 5 --why --prefix demo-
+	$(IG) similar demo-u1 --k 5 --prefix demo-
 	@echo
 	@echo "Neo4j Browser: http://localhost:7474/browser/  (bolt://localhost:7687, user neo4j,"
 	@echo "password in $(PASSWORD_FILE)). On connect it applies the project's style and opens"

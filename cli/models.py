@@ -26,7 +26,7 @@ def train(model: Annotated[Arch, typer.Option("--model")] = Arch.gin,
           no_activate: Annotated[bool, typer.Option(
               "--no-activate", help="register without making it the active model")] = False,
           no_refresh: Annotated[bool, typer.Option(
-              "--no-refresh", help="do not re-embed everything afterwards")] = False,
+              "--no-refresh", help="do not re-embed afterwards (everything, or the --prefix namespace)")] = False,
           as_json: JsonFlag = False) -> None:
     """Train a model on the graph, register it and (unless told not to) activate it and re-embed."""
     from gnn.lifecycle import train_and_register
@@ -39,7 +39,10 @@ def train(model: Annotated[Arch, typer.Option("--model")] = Arch.gin,
                                   f"val Recall@20 {p['val_recall@20']}, NDCG@20 {p['val_ndcg@20']} "
                                   f"(best epoch {p['best_epoch']}{', refit on all' if p['refit'] else ''})"
                                   + (f"; re-embedded {p['refresh']['users']} users, {p['refresh']['items']} items"
-                                     if "refresh" in p else "")))
+                                     if "refresh" in p else "")
+                                  + (f" under {p['prefix']!r} (nodes outside it keep their vectors until they "
+                                     "change or `interestgraph refresh --all`)" if p["prefix"] and "refresh" in p
+                                     else "")))
 
 
 class Dataset(StrEnum):

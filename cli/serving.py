@@ -10,13 +10,15 @@ from cli.common import Command, driver, positive_int, settings
 from cli.output import JsonFlag, emit, table
 
 K = Annotated[int, typer.Option("--k", parser=positive_int)]
+Prefix = Annotated[str, typer.Option("--prefix", help="answer from one id namespace only (ids starting with "
+                                                      "this), scored exactly instead of by the index")]
 
 
 def recommend(user_id: Annotated[str, typer.Argument(metavar="USER_ID")], k: K = 10,
               why: Annotated[bool, typer.Option(
                   "--why", help="one line per item with the graph path that supports it "
                                 "(and reasons/paths in --json)")] = False,
-              as_json: JsonFlag = False) -> None:
+              prefix: Prefix = "", as_json: JsonFlag = False) -> None:
     """Print a user's nearest items from the vector index, with the supporting graph paths if ``why``."""
     from interestgraph import analyst
     from interestgraph.serve import recommend as nearest
@@ -24,9 +26,9 @@ def recommend(user_id: Annotated[str, typer.Argument(metavar="USER_ID")], k: K =
     s = settings()
     with driver(s) as d:
         if why:  # the same vector-index answer, with the graph paths that support each item
-            rows = analyst.run(d, s, "recommendations_explained", {"user_id": user_id, "k": k})
+            rows = analyst.run(d, s, "recommendations_explained", {"user_id": user_id, "k": k, "prefix": prefix})
         else:
-            rows = nearest(d, s, user_id, k)
+            rows = nearest(d, s, user_id, k, prefix)
 
     def human(p: dict[str, Any]) -> list[Any]:
         reasons = [explain(r) for r in p["items"]] if why else []
@@ -44,13 +46,13 @@ def explain(row: dict[str, Any]) -> str:
 
 
 def similar(user_id: Annotated[str, typer.Argument(metavar="USER_ID")], k: K = 10,
-            as_json: JsonFlag = False) -> None:
+            prefix: Prefix = "", as_json: JsonFlag = False) -> None:
     """Print the users nearest a user in the vector index."""
     from interestgraph.serve import similar as nearest
 
     s = settings()
     with driver(s) as d:
-        rows = nearest(d, s, user_id, k)
+        rows = nearest(d, s, user_id, k, prefix)
     emit(as_json, {"user_id": user_id, "users": rows},
          lambda p: [f"Users similar to {p['user_id']}:", table(p["users"], ["user_id", "score"])])
 

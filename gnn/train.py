@@ -353,7 +353,7 @@ def _train(data: TrainingData, cfg: TrainConfig, *, device: torch.device | None,
 def train_and_register(driver: Driver, settings: Settings, cfg: TrainConfig, *, prefix: str = "",
                        activate: bool = True, reembed: bool = True, progress: bool = False) -> dict[str, Any]:
     """Export the graph (or one id namespace), train, register a version and, if it is
-    activated, re-embed every item and user with it. Returns a summary for the CLI."""
+    activated, re-embed every item and user (of that namespace) with it. Returns a summary for the CLI."""
     from gnn.export import export
     from gnn.refresh import refresh
     from gnn.registry import register
@@ -365,7 +365,10 @@ def train_and_register(driver: Driver, settings: Settings, cfg: TrainConfig, *, 
     card = result.card(version, meta={"data_cutoff_ms": newest, "users": len(data.edges),
                                       "prefix": prefix or None})
     saved = register(settings, card, result.model, result.vocab, activate=activate)
-    out: dict[str, Any] = {"model": saved.tag, "active": activate, "weights": saved.weights, **result.metrics()}
+    out: dict[str, Any] = {"model": saved.tag, "active": activate, "weights": saved.weights, "prefix": prefix or None,
+                           **result.metrics()}
     if activate and reembed:
-        out["refresh"] = refresh(driver, settings, all_nodes=True, progress=progress).as_dict()
+        # A namespace's model re-embeds that namespace only: other data keeps its vectors (and a
+        # re-embedding of a whole shared database would take minutes, not seconds).
+        out["refresh"] = refresh(driver, settings, all_nodes=True, progress=progress, prefix=prefix).as_dict()
     return out

@@ -24,13 +24,15 @@ def _check(driver: Driver, settings: Settings, user_id: str, k: int) -> None:
                             "(or wait for the gnn workers)")
 
 
-def recommend(driver: Driver, settings: Settings, user_id: str, k: int = 10) -> list[dict[str, Any]]:
-    """Top-``k`` items by cosine similarity to the user's embedding, minus items already purchased."""
+def recommend(driver: Driver, settings: Settings, user_id: str, k: int = 10, prefix: str = "") -> list[dict[str, Any]]:
+    """Top-``k`` items by cosine similarity to the user's embedding, minus items the user already has
+    behaviour on; with a ``prefix``, only items whose id starts with it (one namespace, scored exactly)."""
     _check(driver, settings, user_id, k)
-    return [dict(r) for r in read(driver, settings, "serve/recommend_items", user_id=user_id, k=k)]
+    return [dict(r) for r in read(driver, settings, "serve/recommend_items", user_id=user_id, k=k, prefix=prefix)]
 
 
-def similar(driver: Driver, settings: Settings, user_id: str, k: int = 10) -> list[dict[str, Any]]:
-    """Top-``k`` users by cosine similarity of their embeddings."""
+def similar(driver: Driver, settings: Settings, user_id: str, k: int = 10, prefix: str = "") -> list[dict[str, Any]]:
+    """Top-``k`` users by cosine similarity of their embeddings; with a ``prefix``, only users whose id
+    starts with it."""
     _check(driver, settings, user_id, k)
-    return [dict(r) for r in read(driver, settings, "serve/similar_users", user_id=user_id, k=k)]
+    return [dict(r) for r in read(driver, settings, "serve/similar_users", user_id=user_id, k=k, prefix=prefix)]

@@ -4,11 +4,22 @@
 // Needs: embedding
 // $user_id: string                 the shopper
 // $k: int = 10                     how many items
+// $prefix: string = ""             only items whose id starts with this (a namespace); "" for all
 // Returns: item_id, title, score, reasons, paths.
 MATCH (u:User {id: $user_id})
 WHERE u.embedding IS NOT NULL
 WITH u, COUNT { (u)-[:VIEWED|CLICKED|ADDED_TO_CART|PURCHASED|REVIEWED]->() } AS seen
-CALL db.index.vector.queryNodes('item_embedding', $k + seen, u.embedding) YIELD node AS item, score
+CALL (u, seen) {
+  // No namespace: the vector index. A namespace: every item in it, scored exactly (the index
+  // cannot filter, and in a database shared with other data its top hits may all lie outside).
+  WITH u, seen WHERE $prefix = ''
+  CALL db.index.vector.queryNodes('item_embedding', $k + seen, u.embedding) YIELD node AS item, score
+  RETURN item, score
+  UNION
+  WITH u WHERE $prefix <> ''
+  MATCH (item:Item) WHERE item.id STARTS WITH $prefix AND item.embedding IS NOT NULL
+  RETURN item, vector.similarity.cosine(u.embedding, item.embedding) AS score
+}
 WITH u, item, score
 WHERE NOT EXISTS { (u)-[:VIEWED|CLICKED|ADDED_TO_CART|PURCHASED|REVIEWED]->(item) }
 WITH u, item, score ORDER BY score DESC, item.id LIMIT $k

@@ -2,7 +2,7 @@
 
 Forty shoppers over ten days in six categories of ten bilingual items each. Every shopper
 has two favourite categories and browses in sessions that mostly stay in one of them, so
-their interests (and the model's recommendations) have a clear, checkable answer: ``u1``
+their interests (and the model's recommendations) have a clear, checkable answer: ``demo-u1``
 likes beauty and sports, and has left several items of both untouched. Searches and reviews
 are in Chinese; timestamps mix ISO-8601 and epoch milliseconds, as producers do.
 
@@ -46,6 +46,9 @@ REVIEWS = {5: ["非常好用，推荐购买", "质量很好，物流也快，非
 TYPES = (("view", 0.52), ("click", 0.2), ("cart", 0.08), ("purchase", 0.06), ("search", 0.08), ("review", 0.06))
 START = datetime(2026, 11, 16, 8, tzinfo=UTC)
 USERS = 40
+# Every user and item id starts with it, so `make demo` trains on, re-embeds and recommends within
+# the demo shop only, even in a database that holds other data.
+NAMESPACE = "demo-"
 SEED = 11
 
 
@@ -56,12 +59,12 @@ def items() -> dict[str, tuple[str, str, float]]:
     for cat, titles in CATALOGUE.items():
         for k, title in enumerate(titles):
             n += 1
-            out[f"i{n:03d}"] = (cat, title, round(PRICE[cat] * (0.5 + k / 9), 2))
+            out[f"{NAMESPACE}i{n:03d}"] = (cat, title, round(PRICE[cat] * (0.5 + k / 9), 2))
     return out
 
 
 def favourites(user: int, rng: np.random.Generator) -> list[str]:
-    """A shopper's two favourite categories: beauty and sports for ``u1``, two at random for the rest."""
+    """A shopper's two favourite categories: beauty and sports for ``demo-u1``, two at random for the rest."""
     if user == 1:
         return ["beauty", "sports"]
     return list(rng.choice(list(CATALOGUE), size=2, replace=False))
@@ -92,7 +95,7 @@ def events() -> list[dict]:
             for _ in range(int(rng.integers(3, 9))):
                 t += rng.uniform(20, 600)
                 kind = str(rng.choice(names, p=probs))
-                rec: dict = {"user_id": f"u{u}", "type": kind}
+                rec: dict = {"user_id": f"{NAMESPACE}u{u}", "type": kind}
                 if kind == "search":
                     rec["query"] = str(rng.choice(QUERIES[cat]))
                 else:
@@ -110,7 +113,7 @@ def events() -> list[dict]:
     out.sort(key=lambda r: (r["_t"], r["user_id"]))
     for n, rec in enumerate(out, start=1):
         ms = int(rec.pop("_t") * 1000)
-        rec["event_id"] = f"demo-{n:04d}"
+        rec["event_id"] = f"{NAMESPACE}e{n:04d}"
         # Producers send both forms: every third timestamp is ISO-8601.
         rec["ts"] = datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z") if n % 3 == 0 else ms
     return [{k: r[k] for k in ("event_id", "user_id", "ts", "type", "item_id", "item", "query", "rating", "text")

@@ -9,7 +9,7 @@ from gnn.refresh import refresh
 from gnn.registry import active_card
 from ingest.pipeline import sync
 from ingest.writer import GraphWriter
-from interestgraph.serve import recommend
+from interestgraph.serve import recommend, similar
 from workers.tasks import refresh as refresh_task
 
 EMB = """
@@ -77,6 +77,41 @@ def test_recommend_excludes_what_the_user_has(driver, settings, prefix, events_f
     assert ids[0] == f"{prefix}i1" and not has & set(ids)
     assert [r["score"] for r in recs] == sorted((r["score"] for r in recs), reverse=True)
 
+
+
+def test_answers_within_a_namespace(driver, settings, prefix, events_file, tmp_path):
+    """With a prefix, items and users outside it never appear, however near; inside it the exact
+    scores equal the vector index's (the same cosine mapped to [0, 1])."""
+    other = prefix + "x-"  # a second namespace, outside both prefix + "u" and prefix + "i"
+    sync([events_file(shop(prefix) + shop(other))], GraphWriter(driver, settings), tmp_path / "d.jsonl",
+         progress=False)
+    rng = np.random.default_rng()
+    base = rng.normal(size=settings.embedding_dim)
+    set_vec = ("MATCH (n {id: $id}) WHERE n:User OR n:Item "
+               "CALL db.create.setNodeVectorProperty(n, 'embedding', $v)")
+
+    def put(node_id: str, noise: float) -> None:
+        vec = base + noise * rng.normal(size=settings.embedding_dim)
+        driver.execute_query(set_vec, id=node_id, v=[float(x) for x in vec / np.linalg.norm(vec)])
+
+    user = f"{prefix}u0"
+    put(user, 0.0)
+    for n, noise in ((1, 0.3), (3, 0.5), (5, 0.7), (7, 0.9)):  # user u0's new items, in order of nearness
+        put(f"{prefix}i{n}", noise)
+        put(f"{other}i{n}", noise / 10)  # the other namespace's copies are nearer still
+    put(f"{prefix}u1", 0.3)
+    put(f"{prefix}u2", 0.6)
+    put(f"{other}u1", 0.01)
+    within = recommend(driver, settings, user, k=3, prefix=f"{prefix}i")
+    assert [r["item_id"] for r in within] == [f"{prefix}i1", f"{prefix}i3", f"{prefix}i5"]
+    everywhere = {r["item_id"]: r["score"] for r in recommend(driver, settings, user, k=8)}
+    assert f"{other}i1" in everywhere  # without the prefix the nearer copies do come back
+    for r in within:
+        if r["item_id"] in everywhere:
+            assert abs(r["score"] - everywhere[r["item_id"]]) < 1e-6
+    peers = similar(driver, settings, user, k=5, prefix=f"{prefix}u")
+    assert [r["user_id"] for r in peers] == [f"{prefix}u1", f"{prefix}u2"]  # the only others embedded there
+    assert f"{other}u1" in {r["user_id"] for r in similar(driver, settings, user, k=3)}
 
 def test_cli_json_and_clear_errors(settings, prefix, events_file):
     path = events_file(shop(prefix, users=1, items=2) + ["not json"])
