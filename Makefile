@@ -139,13 +139,15 @@ models: venv
 
 services: neo4j redis schema models worker
 
-# The demo waits for nothing slow: the review-sentiment model builds in the background
-# (reviews keep their star-rating sentiment until the worker's text pass scores them).
-demo: neo4j redis schema worker browser-assets review-model-background
+# The demo waits for nothing slow: the review-sentiment model builds in the background once
+# the answers are printed, so neither slows the other on 2 cores (reviews keep their
+# star-rating sentiment until the worker's text pass scores them).
+demo: neo4j redis schema worker browser-assets
 	$(IG) ingest ingest/samples/demo_events.jsonl
 	$(IG) train --model gin --prefix demo-
 	$(IG) recommend demo-u1 --k 5 --why --prefix demo-
 	$(IG) similar demo-u1 --k 5 --prefix demo-
+	@$(MAKE) --no-print-directory review-model-background
 	@echo
 	@echo "Neo4j Browser: http://localhost:7474/browser/  (bolt://localhost:7687, user neo4j,"
 	@echo "password in $(PASSWORD_FILE)). On connect it applies the project's style and opens"
