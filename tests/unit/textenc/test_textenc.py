@@ -145,6 +145,22 @@ def test_attention_head_learns_from_token_states_and_round_trips(tmp_path):
     assert x.shape == (2, max(lens[0], lens[1]), 16) and m.sum().item() == lens[0] + lens[1]
 
 
+
+def test_token_dropout_drops_the_share_asked_and_keeps_the_mean():
+    import torch
+
+    from textenc.review_heads import _token_dropout
+
+    x = torch.ones(8, 50, 256)
+    out = _token_dropout(0.2, seed=0)(x)
+    dropped = (out == 0).float().mean().item()
+    assert abs(dropped - 51 / 256) < 0.01  # p rounds to 1/256: 51/256 = 0.1992
+    assert abs(out.mean().item() - 1.0) < 0.02  # survivors are scaled up by 256/205
+    assert torch.allclose(torch.unique(out), torch.tensor([0.0, 256 / 205]))
+    again = _token_dropout(0.2, seed=0)(x)
+    assert torch.equal(out, again)  # seeded: a rebuild draws the same masks
+    assert torch.equal(_token_dropout(0.0, seed=0)(x), x)
+
 def test_cjk_share():
     assert cjk_share("质量很好") == 1.0
     assert cjk_share("great phone") == 0.0
