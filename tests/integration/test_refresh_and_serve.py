@@ -87,21 +87,25 @@ def test_answers_within_a_namespace(driver, settings, prefix, events_file, tmp_p
          progress=False)
     rng = np.random.default_rng()
     base = rng.normal(size=settings.embedding_dim)
+    base /= np.linalg.norm(base)
     set_vec = ("MATCH (n {id: $id}) WHERE n:User OR n:Item "
                "CALL db.create.setNodeVectorProperty(n, 'embedding', $v)")
 
-    def put(node_id: str, noise: float) -> None:
-        vec = base + noise * rng.normal(size=settings.embedding_dim)
-        driver.execute_query(set_vec, id=node_id, v=[float(x) for x in vec / np.linalg.norm(vec)])
+    def put(node_id: str, angle: float) -> None:
+        """A unit vector at exactly ``angle`` radians from base (a random direction otherwise)."""
+        side = rng.normal(size=settings.embedding_dim)
+        side -= side.dot(base) * base
+        vec = np.cos(angle) * base + np.sin(angle) * side / np.linalg.norm(side)
+        driver.execute_query(set_vec, id=node_id, v=[float(x) for x in vec])
 
     user = f"{prefix}u0"
     put(user, 0.0)
-    for n, noise in ((1, 0.3), (3, 0.5), (5, 0.7), (7, 0.9)):  # user u0's new items, in order of nearness
-        put(f"{prefix}i{n}", noise)
-        put(f"{other}i{n}", noise / 10)  # the other namespace's copies are nearer still
+    for n, angle in ((1, 0.3), (3, 0.6), (5, 0.9), (7, 1.2)):  # user u0's new items, in order of nearness
+        put(f"{prefix}i{n}", angle)
+        put(f"{other}i{n}", angle / 10)  # the other namespace's copies are nearer still
     put(f"{prefix}u1", 0.3)
     put(f"{prefix}u2", 0.6)
-    put(f"{other}u1", 0.01)
+    put(f"{other}u1", 0.03)
     within = recommend(driver, settings, user, k=3, prefix=f"{prefix}i")
     assert [r["item_id"] for r in within] == [f"{prefix}i1", f"{prefix}i3", f"{prefix}i5"]
     everywhere = {r["item_id"]: r["score"] for r in recommend(driver, settings, user, k=8)}
