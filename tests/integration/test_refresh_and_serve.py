@@ -78,7 +78,6 @@ def test_recommend_excludes_what_the_user_has(driver, settings, prefix, events_f
     assert [r["score"] for r in recs] == sorted((r["score"] for r in recs), reverse=True)
 
 
-
 def test_answers_within_a_namespace(driver, settings, prefix, events_file, tmp_path):
     """With a prefix, items and users outside it never appear, however near; inside it the exact
     scores equal the vector index's (the same cosine mapped to [0, 1])."""
@@ -116,6 +115,7 @@ def test_answers_within_a_namespace(driver, settings, prefix, events_file, tmp_p
     peers = similar(driver, settings, user, k=5, prefix=f"{prefix}u")
     assert [r["user_id"] for r in peers] == [f"{prefix}u1", f"{prefix}u2"]  # the only others embedded there
     assert f"{other}u1" in {r["user_id"] for r in similar(driver, settings, user, k=3)}
+
 
 def test_cli_json_and_clear_errors(settings, prefix, events_file):
     path = events_file(shop(prefix, users=1, items=2) + ["not json"])

@@ -145,7 +145,6 @@ def test_attention_head_learns_from_token_states_and_round_trips(tmp_path):
     assert x.shape == (2, max(lens[0], lens[1]), 16) and m.sum().item() == lens[0] + lens[1]
 
 
-
 def test_token_dropout_drops_the_share_asked_and_keeps_the_mean():
     import torch
 
@@ -160,6 +159,7 @@ def test_token_dropout_drops_the_share_asked_and_keeps_the_mean():
     again = _token_dropout(0.2, seed=0)(x)
     assert torch.equal(out, again)  # seeded: a rebuild draws the same masks
     assert torch.equal(_token_dropout(0.0, seed=0)(x), x)
+
 
 def test_cjk_share():
     assert cjk_share("质量很好") == 1.0
