@@ -15,7 +15,7 @@ export INTERESTGRAPH_HOME ?= $(HOME)/.local/share/interestgraph
 # on 6390, so a test run never talks to, restarts or stops the dev Redis (override with
 # REDIS_PORT=N). The broker URL, the Redis directory (data, pid, log) and the worker's pid and
 # log files all derive from REDIS_PORT; 6379 keeps the original names.
-ifneq ($(filter test integration,$(MAKECMDGOALS)),)
+ifneq ($(filter test integration fresh-check,$(MAKECMDGOALS)),)
 REDIS_PORT ?= 6390
 endif
 REDIS_PORT ?= 6379
@@ -49,26 +49,61 @@ endif
 export REDIS_PASSWORD
 export REDISCLI_AUTH := $(REDIS_PASSWORD)
 
-DEPS_STAMP := $(VENV)/.deps-$(shell sha256sum pyproject.toml | cut -c1-12)
+# Python dependencies come only from the lock: uv.lock (every package, dev tools included, with
+# hashes) and requirements/recbole.txt (the MovieLens wheel, installed without its dependencies).
+# uv itself is pinned by hash in requirements/uv.txt. `make lock` re-resolves on purpose.
+UV_VERSION := 0.13.9
+UV_DIR := $(HOME)/.cache/interestgraph/uv-$(UV_VERSION)
+UV := $(UV_DIR)/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+DEPS_STAMP := $(VENV)/.deps-$(shell cat uv.lock requirements/recbole.txt | sha256sum | cut -c1-12)
 
-.PHONY: review-model-background secrets help demo test venv neo4j redis worker worker-stop schema models services stop lint unit integration chromium browser-assets browser-assets-stop
+.PHONY: lock lock-check fresh-check review-model-background secrets help demo test venv neo4j redis worker worker-stop schema models services stop lint unit integration chromium browser-assets browser-assets-stop
 
 help:
 	@echo "make demo   set up everything, ingest the sample events, refresh embeddings via Celery, recommend"
 	@echo "make test   set up everything, then lint, type-check and run every test"
 	@echo "make stop   stop the worker, Redis and Neo4j started by make"
 
-$(DEPS_STAMP): pyproject.toml
+$(UV): requirements/uv.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required (PYTHON=$(PYTHON))" >&2; exit 1; }
-	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev]'
-	$(VENV)/bin/pip install -q --no-deps 'recbole==1.2.1'
+	@test -x $(UV_DIR)/bin/python || $(PYTHON) -m venv $(UV_DIR)
+	$(UV_DIR)/bin/pip install -q --require-hashes --no-deps -r requirements/uv.txt
+	@touch $@
+
+# Exactly the lock (--frozen: never re-resolved here); --inexact keeps recbole, which the lock
+# does not hold. The project itself is installed editable from this checkout.
+$(DEPS_STAMP): uv.lock requirements/recbole.txt $(UV)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync -q --frozen --inexact --extra dev --python $(PYTHON)
+	$(UV) pip install -q --python $(VENV)/bin/python --require-hashes --no-deps -r requirements/recbole.txt
 	@rm -f $(VENV)/.deps-* && touch $@ && echo "$(CURDIR)" > $(VENV)/.src
 
 # The editable install must point at this checkout (CI builds from a fresh clone).
 venv: $(DEPS_STAMP)
-	@[ "$$(cat $(VENV)/.src 2>/dev/null)" = "$(CURDIR)" ] || { $(VENV)/bin/pip install -q --no-deps -e . && echo "$(CURDIR)" > $(VENV)/.src; }
+	@[ "$$(cat $(VENV)/.src 2>/dev/null)" = "$(CURDIR)" ] || { UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync -q --frozen \
+	  --inexact --extra dev --python $(PYTHON) --reinstall-package interestgraph && echo "$(CURDIR)" > $(VENV)/.src; }
+
+# Re-resolve every Python dependency to the newest versions pyproject.toml allows (run it on
+# purpose, commit the lock on its own, then run `make fresh-check`).
+lock: $(UV)
+	$(UV) lock --upgrade
+	echo "uv==$(UV_VERSION)" | $(UV) pip compile - -q --generate-hashes --no-header --python-platform linux -o requirements/uv.txt
+	echo "recbole==1.2.1" | $(UV) pip compile - -q --generate-hashes --no-header --no-deps -o requirements/recbole.txt
+
+# Fails when pyproject.toml and uv.lock disagree.
+lock-check: $(UV)
+	$(UV) lock --check
+
+# Proves a fresh install: a throwaway venv, an empty uv cache and a new INTERESTGRAPH_HOME in a
+# temporary directory, the venv built from the lock alone, then the whole `make test` with it
+# (its services are stopped and the directory removed afterwards, pass or fail).
+fresh-check:
+	@tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/interestgraph-fresh.XXXXXX"); start=$$(date +%s); \
+	  run() { env -u NEO4J_PASSWORD -u REDIS_PASSWORD -u REDISCLI_AUTH INTERESTGRAPH_HOME="$$tmp/home" \
+	    REDIS_PORT=6390 UV_CACHE_DIR="$$tmp/uv-cache" $(MAKE) --no-print-directory VENV="$$tmp/venv" "$$@"; }; \
+	  run test; rc=$$?; run stop >/dev/null 2>&1; rm -rf "$$tmp"; \
+	  if [ $$rc = 0 ]; then echo "fresh-check: passed in $$(( $$(date +%s) - start )) s (empty venv, uv cache and home)"; \
+	  else echo "fresh-check: FAILED after $$(( $$(date +%s) - start )) s" >&2; fi; exit $$rc
 
 neo4j: venv
 	@$(IG) neo4j start
@@ -166,7 +201,7 @@ secrets:
 	  [ -s secrets/flower_basic_auth ] || printf 'flower:%s' "$$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')" > secrets/flower_basic_auth; \
 	  echo "secrets in $(CURDIR)/secrets (Flower's user:password is in secrets/flower_basic_auth)"
 
-lint: venv
+lint: venv lock-check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache

@@ -196,7 +196,8 @@ class HFEncoder:
         from transformers import AutoModel, AutoTokenizer
 
         tok = AutoTokenizer.from_pretrained(self.model_dir, local_files_only=True)
-        extra = {"add_pooling_layer": False} if _model_type(self.model_dir) == "bert" else {}  # no pooler is used
+        # No pooler is used, so BERT models load without one.
+        extra: dict[str, Any] = {"add_pooling_layer": False} if _model_type(self.model_dir) == "bert" else {}
         model = AutoModel.from_pretrained(self.model_dir, local_files_only=True, **extra).to(self.device).eval()
         return tok, model
 
