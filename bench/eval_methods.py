@@ -18,6 +18,7 @@ from gnn.export import TrainingData
 from gnn.registry import STORED_EXTRA
 from gnn.runtime import ModelRuntime
 from gnn.sasrec import SASRec, SASRecConfig, train_sasrec
+from gnn.scoring import FusionHead
 from gnn.train import TrainConfig, TrainResult, train
 from interestgraph.graph import read, write
 from interestgraph.settings import Settings
@@ -34,6 +35,15 @@ class Live:
     bias: torch.Tensor = field(default_factory=lambda: torch.zeros(0))
     static: dict[str, np.ndarray] = field(default_factory=dict)
     empty: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    live_items: torch.Tensor = field(default_factory=lambda: torch.zeros(0))
+    live_bias: torch.Tensor = field(default_factory=lambda: torch.zeros(0))
+    cut_items: torch.Tensor = field(default_factory=lambda: torch.zeros(0))
+    cut_bias: torch.Tensor = field(default_factory=lambda: torch.zeros(0))
+
+    @property
+    def head(self) -> FusionHead | None:
+        """The fusion head the validation gate fitted (None: the model ranks alone)."""
+        return self.result.gate.head if self.result.gate is not None else None
 
     def prepare(self, cat: Catalogue, histories: Histories, users: list[str]) -> None:
         """Cache the catalogue's vectors and the users' vectors at the cut (the static variant's)."""
@@ -48,8 +58,19 @@ class Live:
         self.empty = rt.user_vectors([[]]).numpy()[0]
 
     def scores(self, z: np.ndarray) -> np.ndarray:
-        """Every catalogue item's score for user vector ``z``: ``z · h_i + b_i``."""
-        return (torch.from_numpy(z).float() @ self.items.T + self.bias).numpy()
+        """Every catalogue item's score for user vector ``z`` with the item vectors frozen at the cut."""
+        return (torch.from_numpy(z).float() @ self.cut_items.T + self.cut_bias).numpy()
+
+    def go_live(self, stats: np.ndarray) -> None:
+        """Recompute the catalogue's scoring vectors under live statistics ``stats`` (the first
+        call, at the cut, also fixes the static variant's)."""
+        self.live_items, self.live_bias = self.runtime.live_items(self.items, self.bias, stats)
+        if not len(self.cut_items):
+            self.cut_items, self.cut_bias = self.live_items, self.live_bias
+
+    def live_scores(self, z: np.ndarray) -> np.ndarray:
+        """Every catalogue item's score with its live state: ``z · h_i(t) + b_i(t)``."""
+        return (torch.from_numpy(z).float() @ self.live_items.T + self.live_bias).numpy().astype(np.float64)
 
 
 def gds_embeddings(driver: Driver, settings: Settings, ns: str,

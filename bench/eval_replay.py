@@ -12,12 +12,15 @@ from neo4j import Driver
 
 from bench.eval_methods import Live, Trained
 from bench.eval_stream import Catalogue, record_of, text_pass_titles_and_queries
-from gnn.baselines import ItemKNN, RecentPopularity
+from gnn.baselines import RecentPopularity
 from gnn.behaviour import ITEM, REL_OF_EVENT, Histories
+from gnn.counting import LiveCounts
 from gnn.export import TrainingData
+from gnn.gate import TABLE_EVERY
 from gnn.metrics import Score, rank_of
 from gnn.online import UserUpdater
 from gnn.runtime import ModelRuntime
+from gnn.scoring import Signals, candidates, co_behaviour, features
 from ingest.events import Event, EventType, query_id
 from ingest.pipeline import sync_records
 from ingest.writer import GraphWriter
@@ -25,8 +28,8 @@ from interestgraph.constants import DAY_MS
 from interestgraph.graph import read
 from interestgraph.settings import Settings
 
-METHODS = ("popularity", "item_knn", "item_knn_recent", "mean_recent", "gds_fastrp", "gds_graphsage", "sasrec",
-           "gin_static", "gin_dynamic", "gcn_static", "gcn_dynamic")
+METHODS = ("popularity", "popularity_recent", "item_knn", "item_knn_recent", "user_knn", "mean_recent", "gds_fastrp",
+           "gds_graphsage", "sasrec", "gin_static", "gin_model", "gin_dynamic", "gcn_static", "gcn_dynamic")
 RECENT_ITEMS = 20
 
 
@@ -88,12 +91,15 @@ class Replay:
         self.sasrec, self.sas_rows = trained.sasrec, trained.sasrec_rows
         self.sas_cols = np.array([self.sas_rows.get(i, -1) for i in cat.ids])
         n = len(cat.ids)
-        self.knn = ItemKNN(len(past_users), n, [(u, cat.column[e.target]) for u, user in enumerate(past_users)
-                                                for e in data.edges[user] if e.kind == ITEM])
+        # Everything counting knows, live: the past's touches now, the stream's as they come.
+        self.counts = LiveCounts(n)
         self.pop = RecentPopularity(n, window_ms=7 * DAY_MS)
         for ev in past:
             if ev.item_id is not None:
+                self.counts.add(ns + ev.user_id, cat.column[ns + ev.item_id], ev.ts_ms)
                 self.pop.add(cat.column[ns + ev.item_id], ev.ts_ms)
+        self.stats = self.counts.item_stats()
+        self._refresh_items()
         self.gds_users = gds
         self.gds_items = {}
         for prop, vecs in gds.items():
@@ -107,6 +113,12 @@ class Replay:
         self.scored = self.cold_users = self.updates = 0
         self.update_s = 0.0
 
+    def _refresh_items(self) -> None:
+        """Every model's items with their live state of now (the workers refresh it every few seconds)."""
+        self.stats = self.counts.item_stats()
+        for g in self.live.values():
+            g.go_live(self.stats)
+
     def step(self, ev: Event) -> None:
         """Score ``ev`` (when its item is new to the user), then apply it."""
         user = self.ns + ev.user_id
@@ -119,8 +131,10 @@ class Replay:
         cat, k = self.cat, self.k
         self.scored += 1
         self.cold_users += user not in self.data.edges
+        if self.scored % TABLE_EVERY == 0:
+            self._refresh_items()
         col, cold = cat.column[item], item not in self.past_items
-        have = [cat.column[i] for i in self.histories.items(user)]
+        have = self.counts.items_of(user)  # oldest first
         allowed = np.ones(len(cat.ids), bool)
         allowed[have] = False
         recent = [e.target for e in self.histories.recent(user, k * 4) if e.kind == ITEM]
@@ -129,9 +143,12 @@ class Replay:
         def add(method: str, scores: np.ndarray | None) -> None:
             self.scores[method].add(rank_of(scores, col, allowed) if scores is not None else None, cold)
 
-        add("popularity", self.pop.scores())
-        add("item_knn", self.knn.scores(have))
-        add("item_knn_recent", self.knn.scores(recent_cols))
+        co = co_behaviour(self.counts, user, have)
+        counting = Signals({"model": np.zeros(len(cat.ids)), **co}, self.stats, len(have))
+        add("popularity", self.counts.event_counts())
+        add("popularity_recent", self.pop.scores())
+        for name in ("item_knn", "item_knn_recent", "user_knn"):
+            add(name, counting.baseline(name))
         gin = self.live["gin"]
         add("mean_recent", gin.scores(gin.items[recent_cols].mean(dim=0).numpy() if recent_cols
                                       else np.zeros(gin.items.shape[1], np.float32)))
@@ -150,7 +167,20 @@ class Replay:
             if arch == "gin":
                 self.update_s += time.perf_counter() - t
                 self.updates += 1
-            add(f"{arch}_dynamic", g.scores(z))
+            model = g.live_scores(z)
+            if arch == "gin":
+                add("gin_model", model)
+            add(f"{arch}_dynamic", self._fused(g, Signals({"model": model, **co}, self.stats, len(have)), allowed))
+
+    @staticmethod
+    def _fused(g: Live, sig: Signals, allowed: np.ndarray) -> np.ndarray:
+        """The served ranking: the fusion head over the candidates (the model alone without a head)."""
+        if g.head is None:
+            return sig.values["model"]
+        rows = candidates(sig, allowed)
+        out = np.full(len(allowed), -np.inf)
+        out[rows] = g.head.score(features(sig, rows, allowed))
+        return out
 
     def _apply(self, ev: Event) -> None:
         """Merge the event into the in-memory graph, as ingest merges it into Neo4j."""
@@ -161,6 +191,7 @@ class Replay:
         assert ev.item_id is not None
         self.histories.apply(self.ns + ev.user_id, rel, self.ns + ev.item_id, ev.ts_ms, ev.sentiment)
         self.pop.add(self.cat.column[self.ns + ev.item_id], ev.ts_ms)
+        self.counts.add(self.ns + ev.user_id, self.cat.column[self.ns + ev.item_id], ev.ts_ms)
 
     def expected(self, users: list[str]) -> np.ndarray:
         """The GIN's stored vectors of ``users`` as of now, computed here."""

@@ -13,7 +13,8 @@ import numpy as np
 from neo4j import Driver
 
 from gnn.runtime import ItemRecord, QueryRecord
-from ingest.datasets import movielens
+from ingest.datasets import EVALUATION_SAMPLE, NAMES
+from ingest.datasets import records as dataset_records
 from ingest.deadletter import DeadLetters
 from ingest.events import Event, normalise_query, query_id
 from ingest.pipeline import validated
@@ -48,13 +49,17 @@ def _order(ev: Event) -> tuple[int, str, str, str]:
     return (ev.ts_ms, ev.user_id, ev.item_id or query_id(ev.query or ""), ev.event_id)
 
 
-def load_stream(source: str | Path, quantile: float, dead_letter: Path, stream_limit: int | None = None) -> Stream:
-    """MovieLens-100K (``source == "movielens-100k"``) or a contract-v1 event file, cut by time."""
+def load_stream(source: str | Path, quantile: float, dead_letter: Path, stream_limit: int | None = None,
+                sample: float | None = None) -> Stream:
+    """A shipped data set (``source`` one of ``ingest.datasets.NAMES``; ``sample``: the share of
+    its customers, default ``EVALUATION_SAMPLE``) or a contract-v1 event file, cut by time."""
     if not 0.0 < quantile < 1.0:
         raise InputError(f"cut must be between 0 and 1 (exclusive), got {quantile}")
     with DeadLetters(dead_letter) as dead:
-        if str(source) == movielens.NAME:
-            name, records = movielens.NAME, enumerate(movielens.events(), start=1)
+        if str(source) in NAMES:
+            share = EVALUATION_SAMPLE[str(source)] if sample is None else sample
+            name = str(source) if share == 1.0 else f"{source} ({share:g} of customers)"
+            records = enumerate(dataset_records(str(source), share), start=1)
             events = list(validated(name, records, dead, now_ms=int(time.time() * 1000)))
         else:
             path = Path(source)

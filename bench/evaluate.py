@@ -37,7 +37,7 @@ from typing import Any
 from neo4j import Driver
 from tqdm import tqdm
 
-from bench.eval_methods import gds_embeddings, train_all
+from bench.eval_methods import Trained, gds_embeddings, train_all
 from bench.eval_replay import Replay, ServeCheck
 from bench.eval_stream import catalogue, load_stream, record_of, text_pass_titles_and_queries
 from gnn.export import export
@@ -52,14 +52,32 @@ from interestgraph.settings import Settings
 # (scoring the live stream and the Neo4j serve check).
 
 
-def evaluate_methods(driver: Driver, settings: Settings, *, source: str | Path = movielens.NAME, quantile: float = 0.8,
+def with_validation(rows: list[dict[str, Any]], trained: Trained) -> None:
+    """Put each method's validation figure beside its test figure: the GIN's gate moments (the
+    newest third of the past's validation slice) for the GIN and the counting baselines, the
+    GCN's for the GCN, SASRec's own validation slice for SASRec; None where a method has none."""
+    val: dict[str, float | None] = {}
+    for arch in ("gcn", "gin"):  # the GIN's figures for the shared baselines win
+        gate = trained.models[arch].gate
+        if gate is not None and gate.val:
+            val[f"{arch}_model"] = gate.val["model"]
+            val[f"{arch}_dynamic"] = gate.val["fused"]
+            val.update({b: gate.val[b] for b in ("item_knn", "item_knn_recent", "user_knn")})
+            val["popularity"] = gate.val["popularity"]
+    val["sasrec"] = trained.info["sasrec"]["val_recall@20"]
+    for row in rows:
+        row["val_recall@20"] = val.get(row["method"])
+
+
+def evaluate_methods(driver: Driver, settings: Settings, *, source: str | Path = movielens.NAME,
+                     sample: float | None = None, quantile: float = 0.8,
                      epochs: int = 40, seed: int = 0, stream_limit: int | None = None, keep: bool = False,
                      check_every: int = 500, progress: bool = True,
                      log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run the whole comparison; returns the JSON result."""
     started = time.perf_counter()
     say = log or (lambda msg: print(msg, file=sys.stderr, flush=True) if progress else None)
-    stream = load_stream(source, quantile, settings.home / "evaluate.dead.jsonl", stream_limit)
+    stream = load_stream(source, quantile, settings.home / "evaluate.dead.jsonl", stream_limit, sample)
     ns = f"ev{uuid.uuid4().hex[:6]}-"
     out: dict[str, Any] = {"dataset": stream.name, "past_events": stream.cut, "stream_events": len(stream.live),
                            "rejected_lines": stream.rejected, "cut_ms": stream.cut_ms}
@@ -85,6 +103,7 @@ def evaluate_methods(driver: Driver, settings: Settings, *, source: str | Path =
                     bar.update(1)
                 check.chunk(chunk, replay.expected)
         out.update({**replay.result(), "serve_check": check.summary()})
+        with_validation(out["methods"], trained)
     finally:
         if not keep:
             run_implicit(driver, settings, "bench/delete_namespace", prefix=ns)

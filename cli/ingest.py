@@ -99,10 +99,13 @@ class DatasetName(StrEnum):
     """The data sets ``dataset`` can load."""
 
     movielens_100k = "movielens-100k"
+    ta_feng = "ta-feng"
 
 
 def dataset(action: Annotated[DatasetAction, typer.Argument(metavar="ACTION", help="load")],
-            name: Annotated[DatasetName, typer.Argument(metavar="NAME", help="movielens-100k")],
+            name: Annotated[DatasetName, typer.Argument(metavar="NAME", help="movielens-100k or ta-feng")],
+            sample: Annotated[float, typer.Option(
+                "--sample", help="the share of customers to load (ta-feng only), e.g. 0.2")] = 1.0,
             dead_letter: Annotated[str | None, typer.Option("--dead-letter", metavar="FILE")] = None,
             batch_size: BatchSize = 10000,
             no_text: Annotated[bool, typer.Option("--no-text", help="leave the titles to the nlp workers")] = False,
@@ -114,7 +117,7 @@ def dataset(action: Annotated[DatasetAction, typer.Argument(metavar="ACTION", he
 
     s = settings()
     with driver(s) as d:
-        out = load_dataset(d, s, dead_letter=dead_letter, batch_size=batch_size,
+        out = load_dataset(d, s, name=name.value, sample=sample, dead_letter=dead_letter, batch_size=batch_size,
                            after_commit=embedder(d, s, not no_embed), text=not no_text, quiet=as_json)
     emit(as_json, out, lambda p: f"{p['dataset']}: " + summary(p) + f" in {p['load_seconds']:.1f}s")
 

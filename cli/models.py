@@ -49,9 +49,12 @@ class Dataset(StrEnum):
     """The data sets ``evaluate`` can replay."""
 
     movielens_100k = "movielens-100k"
+    ta_feng = "ta-feng"
 
 
 def evaluate(dataset: Annotated[Dataset, typer.Option("--dataset")] = Dataset.movielens_100k,
+             sample: Annotated[float | None, typer.Option(
+                 "--sample", help="the share of customers replayed (ta-feng; default 0.2)")] = None,
              events: Annotated[str | None, typer.Option(
                  "--events", metavar="PATH", help="any contract-v1 event file instead of --dataset")] = None,
              cut: Annotated[float, typer.Option(
@@ -71,7 +74,8 @@ def evaluate(dataset: Annotated[Dataset, typer.Option("--dataset")] = Dataset.mo
 
     s = settings()
     with driver(s) as d:
-        out = evaluate_methods(d, s, source=events or dataset.value, quantile=cut, epochs=epochs, seed=seed,
+        out = evaluate_methods(d, s, source=events or dataset.value, sample=sample, quantile=cut, epochs=epochs,
+                               seed=seed,
                                keep=keep, stream_limit=stream_limit, check_every=check_every, progress=not as_json)
     emit(as_json, out, evaluation)
 
@@ -81,7 +85,7 @@ def evaluation(p: dict[str, Any]) -> list[Any]:
     return [f"{p['dataset']}: {p['past_events']} past events, {p['stream_events']} replayed, "
             f"{p['scored_events']} scored ({p['cold_user_events']} from users unseen at the cut, "
             f"{p['cold_item_events']} on items unseen at the cut), {p['seconds']}s",
-            table(p["methods"], ["method", "recall@20", "ndcg@20", "cold_items_recall@20"]),
+            table(p["methods"], ["method", "val_recall@20", "recall@20", "ndcg@20", "cold_items_recall@20"]),
             f"per-event update: {p['per_event_update']['users_per_s']} users/s; serve check: {p['serve_check']}"]
 
 

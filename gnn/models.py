@@ -1,11 +1,13 @@
-"""Interest model v2: item vectors from identity and content, user vectors from a GIN
-readout of the user's recent behaviour. GIN and GCN share one base and differ only in
+"""Interest model v3: item vectors from identity, content and live state, user vectors from a
+GIN readout of the user's recent behaviour. GIN and GCN share one base and differ only in
 ``init_conv``.
 
 The seed's formulas, made concrete:
 
 .. math::
     h_i = e_i + W^h x_i \\qquad\\text{(items: ID vector + projected content)}
+
+    h_i(t) = h_i + W^s(s_i(t)), \\quad b_i(t) = b_i + w^s(s_i(t)) \\qquad\\text{(live state)}
 
     z_u = W^o\\,[\\,g_u^{(1)} \\Vert \\dots \\Vert g_u^{(L)} \\Vert h_{\\text{newest}}\\,], \\qquad
     g^{(l+1)} = \\mathrm{conv}(g^{(l)}, R) + g^{(l)}
@@ -18,6 +20,12 @@ are also linked by transition edges, so a second layer sees the order of behavio
 Users have no parameters of their own: a new shopper has a vector after one event.
 An item never seen in training (``id_row`` = vocabulary size) gets ``h_i`` from content
 alone; ID dropout in training teaches the content path to stand on its own.
+
+Items move with the live graph: ``s_i(t)`` are the item's behaviour statistics at the moment
+(``gnn.counting``: decayed counts of new buyers over an hour, a day and a week, all time, the
+trend and the age), and the scoring vector and bias add a learned function of them, so an
+item that starts selling rises without retraining. Users read the items' *base* vectors
+``h_i`` (identity and content), so a user's vector never goes stale when an item's counts move.
 
 Args:
     n_items: item vocabulary size (items seen in training).
@@ -45,6 +53,7 @@ from torch.nn import Dropout, Embedding, EmbeddingBag, LayerNorm, Linear, Module
 from torch_geometric.nn import GCNConv, GINEConv
 
 from gnn.behaviour import REL_TYPES
+from gnn.counting import N_STATS
 from gnn.features import (
     EDGE_SCALARS,
     KIND_QUERY,
@@ -106,6 +115,29 @@ class ItemTower(torch.nn.Module):
                f"text={self.text_dim}, dim={self.dim})"
 
 
+class LiveState(torch.nn.Module):
+    """``H_new = H + R W^r`` for items: the live statistics ``s_i(t)`` move an item's scoring
+    vector and bias. The output layers start at zero, so a fresh model scores as the base does."""
+
+    def __init__(self, dim: int, n_stats: int = N_STATS, hidden: int = 32) -> None:
+        super().__init__()
+        self.n_stats = n_stats
+        self.vector = Sequential(Linear(n_stats, hidden), ReLU(), Linear(hidden, dim))
+        self.bias = Sequential(Linear(n_stats, hidden), ReLU(), Linear(hidden, 1))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Hidden layers at their default initialisation, output layers at zero."""
+        for net in (self.vector, self.bias):
+            net[0].reset_parameters()  # type: ignore[operator]
+            torch.nn.init.zeros_(net[2].weight)  # type: ignore[arg-type]
+            torch.nn.init.zeros_(net[2].bias)  # type: ignore[arg-type]
+
+    def forward(self, h: Tensor, b: Tensor, stats: Tensor) -> tuple[Tensor, Tensor]:
+        """The scoring ``(h(t), b(t))`` of items with base ``(h, b)`` and statistics ``stats``."""
+        return h + self.vector(stats), b + self.bias(stats).squeeze(-1)
+
+
 class EdgeEncoder(torch.nn.Module):
     """``R W^r``: an edge's type, recency rank and scalars (time gap, sentiment, count) as a
     ``d``-vector, shared by the layers (each layer's conv transforms it further)."""
@@ -133,7 +165,7 @@ class InterestModel(torch.nn.Module, ABC):
     and a jumping-knowledge readout. Subclasses choose the conv in :meth:`init_conv`."""
 
     def __init__(self, n_items: int, n_categories: int, text_dim: int, dim: int = 62, num_layers: int = 1,
-                 k: int = 50, dropout: float = 0.2) -> None:
+                 k: int = 50, dropout: float = 0.2, live: bool = True) -> None:
         super().__init__()
         if num_layers < 1:
             raise ValueError(f"num_layers must be >= 1, got {num_layers}")
@@ -141,6 +173,8 @@ class InterestModel(torch.nn.Module, ABC):
             raise ValueError(f"k must be >= 1, got {k}")
         self.dim, self.num_layers, self.k = dim, num_layers, k
         self.items = ItemTower(n_items, n_categories, text_dim, dim)
+        # v2 models (registered before items had live state) have no live layer.
+        self.live = LiveState(dim) if live else None
         self.query_marker = Parameter(torch.zeros(dim))
         self.user0 = Parameter(torch.zeros(dim))
         self.edges = EdgeEncoder(k, dim)
@@ -156,6 +190,8 @@ class InterestModel(torch.nn.Module, ABC):
     def reset_parameters(self) -> None:
         """Reset every part; the query marker and the users' starting vector start at zero."""
         self.items.reset_parameters()
+        if self.live is not None:
+            self.live.reset_parameters()
         self.edges.reset_parameters()
         torch.nn.init.zeros_(self.query_marker)
         torch.nn.init.zeros_(self.user0)
@@ -207,6 +243,12 @@ class InterestModel(torch.nn.Module, ABC):
         newest = torch.where((first >= 0)[:, None], x[first.clamp(min=0)], torch.zeros_like(outs[0]))
         return self.readout(torch.cat([*outs, newest], dim=-1))
 
+    def live_items(self, h: Tensor, b: Tensor, stats: Tensor | None) -> tuple[Tensor, Tensor]:
+        """Items' scoring vectors and biases at the moment ``stats`` describe (base ones without)."""
+        if self.live is None or stats is None:
+            return h, b
+        return self.live(h, b, stats)
+
     @staticmethod
     def scores(users: Tensor, items: Tensor, bias: Tensor) -> Tensor:
         """``z_u · h_i + b_i`` for every user-item pair: ``(B, I)``."""
@@ -214,7 +256,7 @@ class InterestModel(torch.nn.Module, ABC):
 
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}({self.items!r}, dim={self.dim}, num_layers={self.num_layers}, "
-                f"k={self.k})")
+                f"k={self.k}, live={self.live is not None})")
 
 
 class GINModel(InterestModel):

@@ -43,6 +43,8 @@ class ModelCard:
     # Every stored item vector is padded to this norm, so cosine search ranks by z·h + b.
     item_norm: float = 10.0
     dropout: float = 0.2
+    # Interest model v3: item vectors carry live state (older cards: False, and they load as v2).
+    live: bool = False
     weights: str | None = None
     vocab: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
@@ -85,7 +87,7 @@ def instantiate(card: ModelCard) -> InterestModel:
     try:
         torch.manual_seed(card.seed)
         model = MODELS[card.arch](card.n_items, card.n_categories, card.text_dim, dim=card.dim,
-                                  num_layers=card.num_layers, k=card.k, dropout=card.dropout)
+                                  num_layers=card.num_layers, k=card.k, dropout=card.dropout, live=card.live)
     finally:
         torch.random.set_rng_state(gen_state)
     return model.eval()

@@ -156,6 +156,14 @@ class ModelRuntime:
         h, b = self.model.items(self.content(records).to(self.device))
         return h.float().cpu(), b.float().cpu()
 
+    @torch.inference_mode()
+    def live_items(self, h: Tensor, b: Tensor, stats: np.ndarray | None) -> tuple[Tensor, Tensor]:
+        """Items' scoring ``(h(t), b(t))`` from their base vectors and live statistics ``stats``
+        (``(N, N_STATS)``; None, or a model without live state: the base ones), on the CPU."""
+        st = torch.from_numpy(np.asarray(stats, np.float32)).to(self.device) if stats is not None else None
+        hl, bl = self.model.live_items(h.to(self.device), b.to(self.device), st)
+        return hl.float().cpu(), bl.float().cpu()
+
     def remember_items(self, records: Sequence[ItemRecord]) -> tuple[Tensor, Tensor]:
         """Compute the items' vectors and cache them at their content versions; returns ``(h, b)``."""
         h, b = self.item_vectors(records)

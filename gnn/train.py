@@ -14,6 +14,10 @@
   batches and at least ``min_steps`` optimiser steps first.
 - **Refit.** With the epoch count chosen, the model is trained again on all examples
   (validation slice included: it is the most recent behaviour), if the time budget allows.
+- **Live item state without leakage.** Items' live statistics (``gnn.counting``) change with
+  every new buyer, so examples are grouped into time slices and each batch is one slice's:
+  its items' statistics count only first touches strictly before the slice starts, never
+  the example's own moment or anything after it.
 
 Seeded and deterministic on the CPU: the same export and config give the same model.
 """
@@ -33,8 +37,10 @@ from neo4j import Driver
 from tqdm import tqdm
 
 from gnn.behaviour import ITEM, Timeline
+from gnn.counting import N_STATS, LiveCounts
 from gnn.export import TrainingData
 from gnn.features import ItemContent, Recent, fill_row
+from gnn.gate import GateResult, Moments, Touch, decide, replay_moments
 from gnn.metrics import K, rank_metrics
 from gnn.models import MODELS, InterestModel
 from gnn.registry import ModelCard, Vocabulary
@@ -66,6 +72,11 @@ class TrainConfig:
     refit: bool = True
     full_softmax_max: int = 100_000
     negatives: int = 8192
+    live: bool = True  # items carry live state (interest model v3)
+    gate: bool = True  # fit the fusion head and check the model against counting on validation
+    gate_moments: int = 4000  # at most this many validation moments (spread evenly over the slice)
+    max_slices: int = 64  # time slices of the live item statistics
+    slice_examples: int = 500  # ... at least this many examples each
 
 
 @dataclass
@@ -78,6 +89,7 @@ class Examples:
     user: np.ndarray  # index into ``order``
     position: np.ndarray  # how many items the user had touched before
     order: list[np.ndarray]  # per user: item rows in first-touch order
+    slice: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # time slice (live statistics)
 
     def __len__(self) -> int:
         return len(self.target)
@@ -111,13 +123,15 @@ class TrainResult:
     examples: int
     val_k: int = K
     history: list[dict[str, float]] = field(default_factory=list)
+    gate: GateResult | None = None
 
     def metrics(self) -> dict[str, Any]:
         """The validation results and settings, as written into the model card."""
         return {"val_recall@20": round(self.val_recall, 4), "val_ndcg@20": round(self.val_ndcg, 4), "val_k": self.val_k,
                 "best_epoch": self.best_epoch, "epochs_run": self.epochs_run, "refit": self.refit,
                 "seconds": round(self.seconds, 1), "examples": self.examples, "items": len(self.vocab.items),
-                "text_model": self.text_model, "config": asdict(self.config)}
+                "text_model": self.text_model, "config": asdict(self.config),
+                "gate": self.gate.as_dict() if self.gate is not None else None}
 
     def card(self, version: str, meta: dict[str, Any] | None = None) -> ModelCard:
         """The model card of this result under ``version``, ``meta`` added to its metrics."""
@@ -125,7 +139,7 @@ class TrainResult:
         return ModelCard(arch=cfg.arch, version=version, dim=cfg.dim, num_layers=cfg.layers, k=cfg.k,
                          n_items=len(self.vocab.items), n_categories=len(self.vocab.categories),
                          text_dim=self.text_dim, text_model=self.text_model, seed=cfg.seed,
-                         item_norm=self.item_norm, dropout=cfg.dropout,
+                         item_norm=self.item_norm, dropout=cfg.dropout, live=cfg.live,
                          meta={"trained": True, **self.metrics(), **(meta or {})})
 
 
@@ -171,6 +185,40 @@ def build_examples(data: TrainingData, vocab: Vocabulary, query_rows: dict[str, 
     return Examples(Recent.from_numpy(*arrays), target, time_ms, user_of, position, order)
 
 
+@dataclass
+class Slices:
+    """Items' live statistics at the start of each time slice: ``stats[s]`` counts only the
+    first touches strictly before ``starts_ms[s]``, and an example at time ``t`` belongs to the
+    last slice starting at or before ``t``."""
+
+    starts_ms: np.ndarray  # [S] int64, increasing
+    stats: torch.Tensor  # [S, n_items, N_STATS]
+
+    def of(self, time_ms: np.ndarray) -> np.ndarray:
+        """The slice of each time."""
+        return np.maximum(np.searchsorted(self.starts_ms, time_ms, side="right") - 1, 0)
+
+
+def time_slices(examples: Examples, n_items: int, max_slices: int, per_slice: int) -> Slices:
+    """Cut the examples' time line into at most ``max_slices`` slices of about equal size and
+    compute every item's statistics as of each slice's start (every example is a first touch,
+    so they are exactly the touches the live counts see)."""
+    n = max(1, min(max_slices, len(examples) // max(per_slice, 1)))
+    starts = np.unique(np.quantile(examples.time_ms, np.linspace(0.0, 1.0, n + 1)[:-1], method="lower")
+                       .astype(np.int64))
+    order = np.lexsort((examples.target, examples.time_ms))
+    counts = LiveCounts(n_items)
+    stats = np.zeros((len(starts), n_items, N_STATS), np.float32)
+    k = 0
+    for s, start in enumerate(starts):
+        while k < len(order) and examples.time_ms[order[k]] < start:
+            e = order[k]
+            counts.add(str(examples.user[e]), int(examples.target[e]), int(examples.time_ms[e]))
+            k += 1
+        stats[s] = counts.item_stats(int(start))
+    return Slices(starts, torch.from_numpy(stats))
+
+
 def training_inputs(data: TrainingData, vocab: Vocabulary, text_model: str | None,
                     text_dim: int) -> tuple[ItemContent, torch.Tensor, dict[str, int]]:
     """The vocabulary's item content, the queries' text vectors and the query rows."""
@@ -207,40 +255,58 @@ class _Trainer:
         self.batch_size = max(32, min(cfg.batch_size, len(self.examples) // 16))
         self.content_dev = self.content.to(device)
         self.query_dev = self.query_text.to(device)
+        self.slices = time_slices(self.examples, self.n_items, cfg.max_slices if cfg.live else 1, cfg.slice_examples)
+        self.examples.slice = self.slices.of(self.examples.time_ms)
+        self.stats_dev = self.slices.stats.to(device) if cfg.live else None
 
     def new_model(self) -> InterestModel:
         cfg = self.cfg
         torch.manual_seed(cfg.seed)
         model = MODELS[cfg.arch](self.n_items, len(self.vocab.categories), self.text_dim, dim=cfg.dim,
-                                 num_layers=cfg.layers, k=cfg.k, dropout=cfg.dropout)
+                                 num_layers=cfg.layers, k=cfg.k, dropout=cfg.dropout, live=cfg.live)
         return model.to(self.device)
 
-    def tables(self, model: InterestModel, id_dropout: float = 0.0) -> tuple[torch.Tensor, ...]:
+    def tables(self, model: InterestModel, part: int, id_dropout: float = 0.0) -> tuple[torch.Tensor, ...]:
+        """Base item vectors (what users read), query vectors, and the items' scoring vectors
+        and biases as of time slice ``part``."""
         h, b = model.items(self.content_dev, id_dropout)
-        return h, b, model.query_vectors(self.query_dev)
+        stats = self.stats_dev[part] if self.stats_dev is not None else None
+        h_live, b_live = model.live_items(h, b, stats)
+        return h, model.query_vectors(self.query_dev), h_live, b_live
+
+    def batches(self, index: np.ndarray, size: int, rng: np.random.Generator | None) -> list[np.ndarray]:
+        """``index`` in batches of one time slice each (shuffled when ``rng`` is given)."""
+        out: list[np.ndarray] = []
+        parts = self.examples.slice[index]
+        for part in np.unique(parts):
+            mine = index[parts == part]
+            if rng is not None:
+                mine = rng.permutation(mine)
+            out.extend(np.sort(mine[k:k + size]) for k in range(0, len(mine), size))
+        if rng is not None:
+            out = [out[k] for k in rng.permutation(len(out))]
+        return out
 
     def epoch(self, model: InterestModel, opt: torch.optim.Optimizer, index: np.ndarray,
               rng: np.random.Generator) -> float:
         cfg = self.cfg
         model.train()
         total = 0.0
-        perm = rng.permutation(index)
-        for start in range(0, len(perm), self.batch_size):
-            batch = np.sort(perm[start:start + self.batch_size])
-            h, b, q = self.tables(model, cfg.id_dropout)
+        for batch in self.batches(index, self.batch_size, rng):
+            h, q, hl, bl = self.tables(model, int(self.examples.slice[batch[0]]), cfg.id_dropout)
             z = model(h, q, self.examples.recent.slice(batch).to(self.device))
             target = torch.from_numpy(self.examples.target[batch]).to(self.device)
             if self.n_items <= cfg.full_softmax_max:
-                logits = model.scores(z, h, b).masked_fill(self.examples.seen_mask(batch, self.n_items)
-                                                           .to(self.device), float("-inf"))
+                logits = model.scores(z, hl, bl).masked_fill(self.examples.seen_mask(batch, self.n_items)
+                                                             .to(self.device), float("-inf"))
                 loss = F.cross_entropy(logits, target)
             else:
-                loss = self._sampled_loss(model, z, h, b, target, rng)
+                loss = self._sampled_loss(model, z, hl, bl, target, rng)
             opt.zero_grad()
             loss.backward()
             opt.step()
             total += loss.item() * len(batch)
-        return total / max(len(perm), 1)
+        return total / max(len(index), 1)
 
     def _sampled_loss(self, model: InterestModel, z: torch.Tensor, h: torch.Tensor, b: torch.Tensor,
                       target: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
@@ -254,22 +320,53 @@ class _Trainer:
     @torch.no_grad()
     def validate(self, model: InterestModel, index: np.ndarray) -> tuple[float, float]:
         model.eval()
-        h, b, q = self.tables(model)
         hits = ndcg = 0.0
-        for start in range(0, len(index), 2048):
-            batch = index[start:start + 2048]
+        for batch in self.batches(index, 2048, None):
+            h, q, hl, bl = self.tables(model, int(self.examples.slice[batch[0]]))
             z = model(h, q, self.examples.recent.slice(batch).to(self.device))
-            scores = model.scores(z, h, b).masked_fill(self.examples.seen_mask(batch, self.n_items).to(self.device),
-                                                        float("-inf"))
+            scores = model.scores(z, hl, bl).masked_fill(self.examples.seen_mask(batch, self.n_items)
+                                                         .to(self.device), float("-inf"))
             dh, dn = rank_metrics(scores, torch.from_numpy(self.examples.target[batch]).to(self.device), self.val_k)
             hits, ndcg = hits + dh, ndcg + dn
         return hits / max(len(index), 1), ndcg / max(len(index), 1)
 
+    def gate(self, model: InterestModel, val_idx: np.ndarray, progress: bool) -> GateResult:
+        """Replay the validation examples as moments with ``model`` (trained without them) and decide."""
+        with torch.no_grad():
+            moments = self._moments(model, val_idx, progress)
+        return decide(moments, seed=self.cfg.seed)
+
+    def _moments(self, model: InterestModel, val_idx: np.ndarray, progress: bool) -> Moments:
+        model.eval()
+        ex, cfg = self.examples, self.cfg
+        order = np.lexsort((ex.target, ex.time_ms))
+        scored = set(val_idx[np.linspace(0, len(val_idx) - 1, min(cfg.gate_moments, len(val_idx))).astype(int)]
+                     .tolist()) if len(val_idx) else set()
+        h, b = model.items(self.content_dev)
+        q = model.query_vectors(self.query_dev)
+        keys = sorted(scored)
+        z = {}
+        for start in range(0, len(keys), 2048):
+            part = np.asarray(keys[start:start + 2048])
+            for e, vec in zip(part, model(h, q, ex.recent.slice(part).to(self.device)).cpu().numpy(), strict=True):
+                z[int(e)] = vec
+
+        def table(stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            st = torch.from_numpy(stats).to(self.device) if cfg.live else None
+            hl, bl = model.live_items(h, b, st)
+            return hl.cpu().numpy(), bl.cpu().numpy()
+
+        touches = [Touch(str(ex.user[e]), int(ex.target[e]), int(ex.time_ms[e]),
+                         ex.order[ex.user[e]][:ex.position[e]].tolist() if e in scored else None, int(e))
+                   for e in order]
+        return replay_moments(self.n_items, touches, z.__getitem__, table, progress)
+
     def item_norm(self, model: InterestModel) -> float:
         with torch.no_grad():
             model.eval()
-            h, b, _ = self.tables(model)
-            norms = torch.cat([h, b[:, None] / USER_BIAS_COLUMN], dim=1).norm(dim=1)
+            parts = (self.tables(model, part) for part in range(len(self.slices.starts_ms)))
+            norms = torch.cat([torch.cat([hl, bl[:, None] / USER_BIAS_COLUMN], dim=1).norm(dim=1)
+                               for _, _, hl, bl in parts])
         # Headroom for items embedded from content later (their norms are not known yet).
         return float(norms.max()) * 1.25 if len(norms) else 10.0
 
@@ -334,6 +431,9 @@ def _train(data: TrainingData, cfg: TrainConfig, *, device: torch.device | None,
             if (stale >= cfg.patience and warm) or time.perf_counter() - started > cfg.max_seconds:
                 break
     model.load_state_dict(best[3])
+    gate = trainer.gate(model, val_idx, progress) if cfg.gate and len(val_idx) < len(ex) else None
+    if gate is not None and log is not None:
+        log(f"gate: {gate.reason}")
     refit = False
     all_idx = np.arange(len(ex))
     remaining = cfg.max_seconds - (time.perf_counter() - started)
@@ -347,7 +447,7 @@ def _train(data: TrainingData, cfg: TrainConfig, *, device: torch.device | None,
     model.eval()
     return TrainResult(model.cpu(), trainer.vocab, cfg, trainer.text_model, trainer.text_dim,
                        trainer.item_norm(model.to(device)), best[2], best[0], best[1], epoch, refit,
-                       time.perf_counter() - started, len(ex), trainer.val_k, history)
+                       time.perf_counter() - started, len(ex), trainer.val_k, history, gate)
 
 
 def train_and_register(driver: Driver, settings: Settings, cfg: TrainConfig, *, prefix: str = "",

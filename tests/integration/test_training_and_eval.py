@@ -96,8 +96,8 @@ def test_status_reports_backlog_and_workers(settings):
     assert out["workers"], "the Celery worker started by make should answer"
 
 
-METHODS = ("popularity", "item_knn", "item_knn_recent", "mean_recent", "gds_fastrp", "gds_graphsage", "sasrec",
-           "gin_static", "gin_dynamic", "gcn_static", "gcn_dynamic")
+METHODS = ("popularity", "popularity_recent", "item_knn", "item_knn_recent", "user_knn", "mean_recent", "gds_fastrp",
+           "gds_graphsage", "sasrec", "gin_static", "gin_model", "gin_dynamic", "gcn_static", "gcn_dynamic")
 
 
 def test_evaluation_harness_runs_every_method(driver, settings, tmp_path):
