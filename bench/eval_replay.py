@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,8 @@ from gnn.export import TrainingData
 from gnn.gate import TABLE_EVERY
 from gnn.metrics import Score, rank_of
 from gnn.online import UserUpdater
+from gnn.recommend import recommend
+from gnn.refresh import embed_items
 from gnn.runtime import ModelRuntime
 from gnn.scoring import Signals, candidates, co_behaviour, features
 from ingest.events import Event, EventType, query_id
@@ -35,24 +38,56 @@ RECENT_ITEMS = 20
 
 class ServeCheck:
     """Ingests stream chunks into Neo4j through the real writer and per-event hook, and
-    compares the vectors written there with the ones computed in memory."""
+    compares the vectors written there with the ones computed in memory; before each chunk,
+    asks the served ranking (``gnn.recommend``, through Neo4j) for the top 20 of the user the
+    replay captured at the chunk's first scored event, and compares it with the in-memory one."""
 
-    def __init__(self, driver: Driver, settings: Settings, live: Live, ns: str) -> None:
+    def __init__(self, driver: Driver, settings: Settings, live: Live, ns: str, item_ids: list[str],
+                 user_ids: list[str], cut_ms: int) -> None:
         self.driver, self.settings, self.ns = driver, settings, ns
-        neo = ModelRuntime(live.runtime.card, live.runtime.model, live.runtime.vocab, live.runtime.device)
-        self.updater = UserUpdater(driver, settings, lambda: neo)
+        self.neo = ModelRuntime(live.runtime.card, live.runtime.model, live.runtime.vocab, live.runtime.device)
+        self.card = replace(live.runtime.card, ranking="fused" if live.head is not None else "model")
+        self.head = live.head
+        self.updater = UserUpdater(driver, settings, lambda: self.neo)
         self.writer = GraphWriter(driver, settings, after_commit=self.updater)
         self.users = 0
         self.max_diff = 0.0
         self.update_s = 0.0
         self.updated = 0
+        self.overlaps: list[float] = []
+        self.item_s = 0.0
+        self.items_embedded = 0
+        self._embed_items(item_ids, cut_ms)
+        for start in range(0, len(user_ids), 2048):  # the past's shoppers, as the model sees them at the cut
+            self.updater.update(user_ids[start:start + 2048])
 
-    def chunk(self, events: list[Event], expected: Callable[[list[str]], np.ndarray]) -> None:
-        """Ingest one chunk through the writer and per-event hook, then compare Neo4j's vectors with ``expected``."""
+    def _embed_items(self, ids: list[str], now_ms: int) -> None:
+        """Items' vectors with their live state as of the stream's time, as the refresh writes them."""
+        for start in range(0, len(ids), 2048):
+            t = time.perf_counter()
+            report = embed_items(self.driver, self.settings, self.neo, ids[start:start + 2048], now_ms=now_ms,
+                                 schedule=False)
+            self.item_s += time.perf_counter() - t
+            self.items_embedded += report.items_loaded
+
+    def serve(self, user: str, want: list[str], now_ms: int) -> None:
+        """Compare the served top 20 of ``user`` (Neo4j as of now) with the in-memory ``want``."""
+        got = recommend(self.driver, self.settings, user, k=len(want), prefix=self.ns, card=self.card,
+                        head=self.head, now_ms=now_ms)
+        self.overlaps.append(len({r["item_id"] for r in got} & set(want)) / max(len(want), 1))
+
+    def chunk(self, events: list[Event], expected: Callable[[list[str]], np.ndarray],
+              captured: tuple[str, list[str], int] | None = None) -> None:
+        """Compare the captured served ranking, ingest one chunk through the writer and per-event
+        hook, re-embed its items, then compare Neo4j's user vectors with ``expected``."""
+        if captured is not None:
+            self.serve(*captured)
         recs = [record_of(e, self.ns) for e in events]
         sync_records(f"{self.ns}stream", recs, self.writer, self.settings.home / "evaluate.dead.jsonl", progress=False)
         # New titles reach the graph as the nlp workers would write them.
         text_pass_titles_and_queries(self.driver, self.settings)
+        self._embed_items(sorted({self.ns + e.item_id for e in events if e.item_id is not None}),
+                          max(e.ts_ms for e in events))
         users = sorted({self.ns + e.user_id for e in events})
         report = self.updater.update(users)
         self.update_s += report.read_s + report.compute_s + report.write_s
@@ -69,9 +104,13 @@ class ServeCheck:
         self.users += len(users)
 
     def summary(self) -> dict[str, Any]:
-        """Users compared, the largest difference, and the per-event update's rate through Neo4j."""
+        """Users compared, the largest difference, the per-event update's and the item refresh's rates
+        through Neo4j, and how much of the in-memory top 20 the served ranking returned."""
         return {"users_compared": self.users, "max_abs_diff": self.max_diff,
-                "users_per_s_through_neo4j": round(self.updated / self.update_s, 1) if self.update_s else None}
+                "users_per_s_through_neo4j": round(self.updated / self.update_s, 1) if self.update_s else None,
+                "items_per_s_through_neo4j": round(self.items_embedded / self.item_s, 1) if self.item_s else None,
+                "served_checks": len(self.overlaps),
+                "served_overlap@20": round(float(np.mean(self.overlaps)), 4) if self.overlaps else None}
 
 
 class Replay:
@@ -110,6 +149,8 @@ class Replay:
                     matrix[c] = vecs[i]
             self.gds_items[prop] = (matrix, has)
         self.scores = {m: Score() for m in METHODS}
+        self.capture = False  # set: the next scored event records the fused top 20 (user, ids, time)
+        self.captured: tuple[str, list[str], int] | None = None
         self.scored = self.cold_users = self.updates = 0
         self.update_s = 0.0
 
@@ -170,7 +211,12 @@ class Replay:
             model = g.live_scores(z)
             if arch == "gin":
                 add("gin_model", model)
-            add(f"{arch}_dynamic", self._fused(g, Signals({"model": model, **co}, self.stats, len(have)), allowed))
+            fused = self._fused(g, Signals({"model": model, **co}, self.stats, len(have)), allowed)
+            add(f"{arch}_dynamic", fused)
+            if arch == "gin" and self.capture:
+                top = np.argsort(-np.where(allowed, fused, -np.inf), kind="stable")[:20]
+                self.captured = (user, [cat.ids[c] for c in top if allowed[c]], self.counts.now_ms or 0)
+                self.capture = False
 
     @staticmethod
     def _fused(g: Live, sig: Signals, allowed: np.ndarray) -> np.ndarray:

@@ -93,15 +93,16 @@ def evaluate_methods(driver: Driver, settings: Settings, *, source: str | Path =
         say("[gds] project, FastRP, GraphSAGE on the same past")
         gds, out["gds"] = gds_embeddings(driver, settings, ns, seed)
         replay = Replay(ns, data, cat, trained, gds, stream.past, settings.embedding_dim)
-        check = ServeCheck(driver, settings, replay.live["gin"], ns)
+        check = ServeCheck(driver, settings, replay.live["gin"], ns, cat.ids, sorted(data.edges), stream.cut_ms)
         say(f"replay {len(stream.live)} events; every {check_every}, the same through Neo4j")
         with tqdm(total=len(stream.live), desc="replay", unit="ev", disable=not progress, file=sys.stderr) as bar:
             for start in range(0, len(stream.live), check_every):
                 chunk = stream.live[start:start + check_every]
+                replay.capture, replay.captured = True, None
                 for ev in chunk:
                     replay.step(ev)
                     bar.update(1)
-                check.chunk(chunk, replay.expected)
+                check.chunk(chunk, replay.expected, replay.captured)
         out.update({**replay.result(), "serve_check": check.summary()})
         with_validation(out["methods"], trained)
     finally:

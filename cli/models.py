@@ -37,7 +37,8 @@ def train(model: Annotated[Arch, typer.Option("--model")] = Arch.gin,
                                  activate=not no_activate, refresh=not no_refresh, progress=not as_json)
     emit(as_json, out, lambda p: (f"trained {p['model']} in {p['seconds']}s on {p['examples']} next-item examples: "
                                   f"val Recall@20 {p['val_recall@20']}, NDCG@20 {p['val_ndcg@20']} "
-                                  f"(best epoch {p['best_epoch']}{', refit on all' if p['refit'] else ''})"
+                                  f"(best epoch {p['best_epoch']}{', refit on all' if p['refit'] else ''}); "
+                                  f"{p['decision']}"
                                   + (f"; re-embedded {p['refresh']['users']} users, {p['refresh']['items']} items"
                                      if "refresh" in p else "")
                                   + (f" under {p['prefix']!r} (nodes outside it keep their vectors until they "

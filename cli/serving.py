@@ -1,4 +1,4 @@
-"""Answers from the vector index: ``recommend`` and ``similar``."""
+"""Answers for services: ``recommend`` (the active model's ranking) and ``similar`` (the vector index)."""
 
 from __future__ import annotations
 
@@ -19,16 +19,20 @@ def recommend(user_id: Annotated[str, typer.Argument(metavar="USER_ID")], k: K =
                   "--why", help="one line per item with the graph path that supports it "
                                 "(and reasons/paths in --json)")] = False,
               prefix: Prefix = "", as_json: JsonFlag = False) -> None:
-    """Print a user's nearest items from the vector index, with the supporting graph paths if ``why``."""
-    from interestgraph import analyst
-    from interestgraph.serve import recommend as nearest
+    """Print the items the active model ranks first for a user, with the supporting graph paths if ``why``."""
+    from gnn.recommend import recommend as ranked
+    from interestgraph.analyst import to_plain
+    from interestgraph.graph import read
 
     s = settings()
     with driver(s) as d:
-        if why:  # the same vector-index answer, with the graph paths that support each item
-            rows = analyst.run(d, s, "recommendations_explained", {"user_id": user_id, "k": k, "prefix": prefix})
-        else:
-            rows = nearest(d, s, user_id, k, prefix)
+        rows = ranked(d, s, user_id, k, prefix)
+        if why:  # the graph paths that support each chosen item
+            found = {r["item_id"]: r for r in read(d, s, "serve/explain_items", user_id=user_id,
+                                                   items=[r["item_id"] for r in rows])}
+            for r in rows:
+                r["reasons"] = found[r["item_id"]]["reasons"]
+                r["paths"] = [to_plain(p) for p in found[r["item_id"]]["paths"]]
 
     def human(p: dict[str, Any]) -> list[Any]:
         reasons = [explain(r) for r in p["items"]] if why else []
@@ -41,7 +45,9 @@ def recommend(user_id: Annotated[str, typer.Argument(metavar="USER_ID")], k: K =
 def explain(row: dict[str, Any]) -> str:
     """One line: why this item, as the analyst query's first path and its reasons."""
     if not row["paths"]:
-        return f"  {row['item_id']}: near the shopper's recent items in the model's space (no graph path yet)"
+        sig = row["signals"]
+        return (f"  {row['item_id']}: no category or similar-shopper path yet (model {sig['model']:.3f}, "
+                f"item-kNN {sig['item_knn']:.3f}, user-kNN {sig['user_knn']:.3f}, {sig['popularity']:.0f} buyers)")
     return f"  {row['item_id']}: {row['paths'][0]}  ({'; '.join(row['reasons'])})"
 
 
@@ -58,7 +64,7 @@ def similar(user_id: Annotated[str, typer.Argument(metavar="USER_ID")], k: K = 1
 
 
 COMMANDS: list[Command] = [
-    ("recommend", "items for a user, from the vector index", recommend),
+    ("recommend", "items for a user, as the active model ranks them", recommend),
     ("similar", "users similar to a user, from the vector index", similar),
 ]
 

@@ -24,9 +24,9 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from scipy import sparse
 
-HOUR_MS = 3_600_000
-# Decay horizons of the item statistics: an hour, a day, a week (all time is kept apart).
-HORIZONS_MS = (HOUR_MS, 24 * HOUR_MS, 7 * 24 * HOUR_MS)
+from interestgraph.constants import HOUR_MS
+from interestgraph.constants import LIVE_HORIZONS_MS as HORIZONS_MS
+
 # The statistics as the model reads them: log1p of each decayed count, log1p of the all-time
 # count, the day/week trend and the log age; see :meth:`LiveCounts.item_stats`.
 N_STATS = len(HORIZONS_MS) + 3
@@ -48,6 +48,36 @@ def stats_features(decayed: np.ndarray, total: np.ndarray, age_ms: np.ndarray) -
     day, week = decayed[1] / HORIZONS_MS[1], decayed[2] / HORIZONS_MS[2]
     out[:, len(HORIZONS_MS) + 1] = np.log((day + 1e-9) / (week + 1e-9)) / 5.0 * (total > 0)
     out[:, len(HORIZONS_MS) + 2] = np.where(age >= 0, np.log1p(np.maximum(age, 0.0) / HOUR_MS) / 5.0, -1.0)
+    return out
+
+
+def stats_at(decayed: Sequence[Sequence[float] | None], live_ms: Sequence[int | None], total: Sequence[int | None],
+             first_ms: Sequence[int | None], now_ms: int) -> np.ndarray:
+    """Items' statistics as of ``now_ms`` from the graph's counters (``Item.live_decayed`` as of
+    ``Item.live_ms``, ``live_total``, ``live_first_ms``; None where an item has no buyer yet),
+    exactly as :meth:`LiveCounts.item_stats` computes them in memory."""
+    n = len(total)
+    dec = np.zeros((len(HORIZONS_MS), n))
+    for k in range(n):
+        d, at = decayed[k], live_ms[k]
+        if d is not None and at is not None:
+            dt = max(now_ms - int(at), 0)
+            dec[:, k] = [float(x) * math.exp(-dt / h) for x, h in zip(d, HORIZONS_MS, strict=False)]
+    tot = np.array([t or 0 for t in total], np.float64)
+    age = np.array([now_ms - int(f) if f is not None else -1 for f in first_ms], np.float64)
+    return stats_features(dec, tot, age)
+
+
+def next_due_ms(stats: np.ndarray, now_ms: int, fade: float = 0.25, floor: float = 0.05) -> list[int | None]:
+    """When each item's vector should be recomputed as its counts decay with no new buyer: once
+    its shortest horizon still holding at least ``floor`` buyers has faded by ``fade`` of its
+    length (an hour's count every 15 minutes, a day's every 6 hours, a week's every 42 hours);
+    None when every count has faded away."""
+    counts = np.expm1(np.asarray(stats, np.float64)[:, :len(HORIZONS_MS)] * 3.0)
+    out: list[int | None] = []
+    for row in counts:
+        live = [h for h, c in zip(HORIZONS_MS, row, strict=True) if c >= floor]
+        out.append(now_ms + int(fade * min(live)) if live else None)
     return out
 
 

@@ -1,12 +1,25 @@
-"""A model's life cycle in one call: export the graph, train, write the card, register, re-embed;
-and the hook that keeps shoppers' vectors current as their events are ingested.
+"""A model's life cycle in one call: export the graph, train, pass the validation gate, register,
+activate, re-embed; and the hook that keeps shoppers' vectors current as their events are ingested.
 
 This is the domain step behind ``interestgraph train``; entry points (the CLI, scripts) call
 :func:`train_and_register` and print what it returns.
+
+**The gate decides what is served.** Training fits the fusion head and compares the fused
+ranking with every counting baseline on the newest validation moments (``gnn.gate``):
+
+- it beats them: the new version is activated and ranks ``fused``;
+- it does not, and the active version is a trained model that passed its own gate: that
+  version stays active (the new one is registered, not activated);
+- it does not, and nothing better is active: the new version is activated to keep the
+  vectors current, but recommend ranks by the best counting baseline (``ranking``), so no
+  shop is served worse than counting.
+
+The decision and its figures are in the output, the model card and ``interestgraph status``.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,19 +33,58 @@ def train_and_register(driver: Driver, settings: Settings, *, model: str = "gin"
                        progress: bool = False) -> dict[str, Any]:
     """Export the graph (or one id namespace, ``prefix``), train a ``model`` ("gin" or "gcn")
     for at most ``epochs`` epochs, register the version with its card and, with ``activate``,
-    make it the active model; with ``activate`` and ``refresh``, re-embed every item and user.
+    let the gate decide what becomes active; with ``refresh``, re-embed every item and user
+    (of the namespace) when a new version was activated.
 
-    Returns a summary: the model tag, whether it is active, the weights' path, the training
-    metrics and, after a re-embedding, its report under ``"refresh"``.
+    Returns a summary: the model tag, whether it is active and what recommend ranks by, the
+    gate's decision, the weights' path, the training metrics and, after a re-embedding, its
+    report under ``"refresh"``.
     """
-    from gnn.registry import STORED_EXTRA
-    from gnn.train import TrainConfig
-    from gnn.train import train_and_register as train_config_and_register
+    from dataclasses import replace
+
+    from gnn.export import export
+    from gnn.refresh import backfill_item_stats
+    from gnn.refresh import refresh as reembed
+    from gnn.registry import STORED_EXTRA, active_card, register
+    from gnn.train import TrainConfig, train
+    from interestgraph.device import pick_device
 
     # Stored vectors carry STORED_EXTRA columns beyond the model's own dimensions.
     cfg = TrainConfig(arch=model, max_epochs=epochs, seed=seed, dim=settings.embedding_dim - STORED_EXTRA)
-    return train_config_and_register(driver, settings, cfg, prefix=prefix, activate=activate, reembed=refresh,
-                                     progress=progress)
+    data = export(driver, settings, prefix=prefix, progress=progress)
+    backfilled = backfill_item_stats(driver, settings, data)
+    result = train(data, cfg, device=pick_device(settings.device), progress=progress)
+    version = time.strftime("v%Y%m%d-%H%M%S", time.gmtime())
+    newest = max((e.last_ms for edges in data.edges.values() for e in edges), default=None)
+    card = result.card(version, meta={"data_cutoff_ms": newest, "users": len(data.edges), "prefix": prefix or None})
+    gate = result.gate
+    current = active_card(settings)
+    if not activate:
+        make_active, ranking, decision = False, "fused", "registered only (--no-activate)"
+    elif gate is None or gate.head is None:
+        make_active, ranking = True, "model"
+        decision = ("activated without a gate: " + (gate.reason if gate is not None else
+                                                    "too little history to hold a validation slice out"))
+    elif gate.activate:
+        make_active, ranking, decision = True, "fused", f"activated: {gate.reason}"
+    elif current.meta.get("trained") and current.ranking == "fused":
+        make_active, ranking = False, "fused"
+        decision = f"not activated, {current.tag} stays active: {gate.reason}"
+    else:
+        best = max(("popularity", "item_knn", "item_knn_recent", "user_knn"), key=lambda b: gate.val.get(b, 0.0))
+        make_active, ranking = True, best
+        decision = f"activated, but recommend ranks by {best} (counting): {gate.reason}"
+    card = replace(card, ranking=ranking, meta={**card.meta, "decision": decision})
+    saved = register(settings, card, result.model, result.vocab, activate=make_active,
+                     head=gate.head if gate is not None else None)
+    out: dict[str, Any] = {"model": saved.tag, "active": make_active, "ranking": ranking, "decision": decision,
+                           "weights": saved.weights, "prefix": prefix or None, "items_backfilled": backfilled,
+                           **result.metrics()}
+    if make_active and refresh:
+        # A namespace's model re-embeds that namespace only: other data keeps its vectors (and a
+        # re-embedding of a whole shared database would take minutes, not seconds).
+        out["refresh"] = reembed(driver, settings, all_nodes=True, progress=progress, prefix=prefix).as_dict()
+    return out
 
 
 def online_embedder(driver: Driver, settings: Settings) -> Callable[[list[str]], int]:

@@ -3,9 +3,11 @@
 Users are re-embedded at ingest, by the model itself (``gnn.online``). What is left runs
 here, on the Celery ``gnn`` queue (beat) or from ``interestgraph refresh``:
 
-1. ``claim``: dirty items (new ones, changed content) and users still dirty after the
-   ingest path had its chance (a crash, an outage, a new model), under a lease.
-2. Items: content read, item tower, vectors written back.
+1. ``claim``: dirty items (new ones, changed content, new buyers), items whose live counts
+   have faded since their vector was written, and users still dirty after the ingest path
+   had its chance (a crash, an outage, a new model), under a lease.
+2. Items: content and live statistics read (counters on the node: no expansion), item tower
+   with live state, vectors written back.
 3. Users: the per-event code path (``UserUpdater``), in batches.
 4. ``refresh_similar_pending``: ``SIMILAR_TO`` for re-embedded users (its own task).
 
@@ -29,6 +31,9 @@ from typing import Any
 from neo4j import Driver
 from tqdm import tqdm
 
+from gnn.behaviour import ITEM
+from gnn.counting import LiveCounts, next_due_ms, stats_at
+from gnn.export import TrainingData
 from gnn.online import UpdateReport, UserUpdater, load_items
 from gnn.registry import ModelCard, active_card
 from gnn.runtime import ModelRuntime
@@ -113,25 +118,53 @@ def release(driver: Driver, settings: Settings, owner: str, users: Sequence[str]
 
 
 def embed_items(driver: Driver, settings: Settings, runtime: ModelRuntime, ids: Sequence[str],
-                owner: str | None = None) -> UpdateReport:
-    """Compute items' vectors from their content and write them back."""
+                owner: str | None = None, now_ms: int | None = None, schedule: bool = True) -> UpdateReport:
+    """Compute items' scoring vectors from their content and live statistics as of ``now_ms``
+    (default: now; a replay passes its stream time) and write them back; with ``schedule``, each
+    item is due again when its counts have faded (a replay, on another clock, schedules nothing)."""
     report = UpdateReport(users=0)
     if not ids:
         return report
     t0 = time.perf_counter()
     rows = load_items(driver, settings, runtime, ids)
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     t1 = time.perf_counter()
-    h = runtime.items.vectors[[runtime.items.row(r["id"]) for r in rows]].cpu()
-    b = runtime.items.bias[[runtime.items.row(r["id"]) for r in rows]].cpu()
+    at = [runtime.items.row(r["id"]) for r in rows]
+    stats = stats_at([r["live_decayed"] for r in rows], [r["live_ms"] for r in rows],
+                     [r["live_total"] for r in rows], [r["live_first_ms"] for r in rows], now_ms)
+    h, b = runtime.live_items(runtime.items.vectors[at], runtime.items.bias[at], stats)
     stored = runtime.stored_items(h, b)
+    due = next_due_ms(stats, now_ms) if schedule else [None] * len(rows)
     t2 = time.perf_counter()
-    out = [{"id": r["id"], "vec": v.tolist(), "seq": r["dirty_seq"]} for r, v in zip(rows, stored, strict=True)]
+    out = [{"id": r["id"], "vec": v.tolist(), "seq": r["dirty_seq"], "live_seq": r["live_seq"], "due_ms": d}
+           for r, v, d in zip(rows, stored, due, strict=True)]
     report.written = len(write(driver, settings, "gnn/write_item_vectors", rows=out, model=runtime.card.tag))
     if owner is not None:
         release(driver, settings, owner, [], ids)
     report.items_loaded = len(rows)
     report.read_s, report.compute_s, report.write_s = t1 - t0, t2 - t1, time.perf_counter() - t2
     return report
+
+
+def backfill_item_stats(driver: Driver, settings: Settings, data: TrainingData, batch: int = 5000) -> int:
+    """Give the export's items without live counters the counters their edges imply (each
+    (user, item) pair's first touch is one buyer); returns how many items got them."""
+    items = sorted({e.target for edges in data.edges.values() for e in edges if e.kind == ITEM})
+    col = {i: n for n, i in enumerate(items)}
+    firsts: dict[tuple[str, int], int] = {}
+    for user, edges in data.edges.items():
+        for e in edges:
+            if e.kind == ITEM:
+                key = (user, col[e.target])
+                firsts[key] = min(firsts.get(key, e.first_ms), e.first_ms)
+    counts = LiveCounts(len(items))
+    counts.add_all((u, i, t) for (u, i), t in sorted(firsts.items(), key=lambda p: (p[1], p[0])))
+    rows = [{"id": item, "decayed": counts.decayed[:, n].tolist(), "live_ms": counts.now_ms,
+             "total": int(counts.total[n]), "first_ms": int(counts.first_ms[n])} for n, item in enumerate(items)]
+    done = 0
+    for start in range(0, len(rows), batch):
+        done += len(write(driver, settings, "gnn/backfill_item_stats", rows=rows[start:start + batch]))
+    return done
 
 
 def refresh_similar(driver: Driver, settings: Settings, user_ids: list[str], k: int = SIMILAR_K) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from gnn.models import MODELS, InterestModel
+from gnn.scoring import FusionHead
 from interestgraph.errors import ConfigError
 from interestgraph.settings import Settings
 
@@ -45,7 +46,12 @@ class ModelCard:
     dropout: float = 0.2
     # Interest model v3: item vectors carry live state (older cards: False, and they load as v2).
     live: bool = False
+    # What recommend ranks by: "fused" (the model's score and the live co-behaviour signals, through
+    # the fusion head), "model" (the model's score alone), or a counting baseline's name
+    # (gnn.scoring.BASELINES) when the gate found the model no better than counting.
+    ranking: str = "model"
     weights: str | None = None
+    fusion: str | None = None
     vocab: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -138,16 +144,32 @@ def registered(settings: Settings, tag: str) -> ModelCard:
     return ModelCard(**json.loads(path.read_text()))
 
 
+def load_fusion(card: ModelCard) -> FusionHead | None:
+    """``card``'s fusion head, or None when it has none."""
+    if card.fusion is None:
+        return None
+    head = FusionHead()
+    try:
+        head.load_state_dict(torch.load(card.fusion, map_location="cpu", weights_only=True))
+    except FileNotFoundError:
+        raise ConfigError(f"model {card.tag}: fusion head {card.fusion} is missing") from None
+    return head.eval()
+
+
 def register(settings: Settings, card: ModelCard, model: InterestModel, vocab: Vocabulary,
-             activate: bool = True) -> ModelCard:
-    """Save ``model`` and ``vocab`` as ``card`` and, by default, make it the active version."""
+             activate: bool = True, head: FusionHead | None = None) -> ModelCard:
+    """Save ``model``, ``vocab`` (and the fusion ``head``) as ``card`` and, by default, make it the active version."""
     root = _root(settings)
     root.mkdir(parents=True, exist_ok=True)
     stem = root / f"{card.arch}-{card.version}"
     weights, vocab_path = stem.with_suffix(".pt"), stem.with_suffix(".vocab.json")
     torch.save(model.state_dict(), weights)
     vocab_path.write_text(vocab.to_json(), encoding="utf-8")
-    saved = ModelCard(**{**asdict(card), "weights": str(weights), "vocab": str(vocab_path)})
+    fusion = None
+    if head is not None:
+        fusion = str(stem.with_suffix(".fusion.pt"))
+        torch.save(head.state_dict(), fusion)
+    saved = ModelCard(**{**asdict(card), "weights": str(weights), "vocab": str(vocab_path), "fusion": fusion})
     stem.with_suffix(".json").write_text(json.dumps(asdict(saved), indent=2))
     if activate:
         tmp = root / "active.json.tmp"

@@ -33,7 +33,6 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from neo4j import Driver
 from tqdm import tqdm
 
 from gnn.behaviour import ITEM, Timeline
@@ -45,9 +44,7 @@ from gnn.metrics import K, rank_metrics
 from gnn.models import MODELS, InterestModel
 from gnn.registry import ModelCard, Vocabulary
 from gnn.runtime import USER_BIAS_COLUMN, ItemRecord, item_inputs
-from interestgraph.device import pick_device
 from interestgraph.errors import InputError
-from interestgraph.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -448,27 +445,3 @@ def _train(data: TrainingData, cfg: TrainConfig, *, device: torch.device | None,
     return TrainResult(model.cpu(), trainer.vocab, cfg, trainer.text_model, trainer.text_dim,
                        trainer.item_norm(model.to(device)), best[2], best[0], best[1], epoch, refit,
                        time.perf_counter() - started, len(ex), trainer.val_k, history, gate)
-
-
-def train_and_register(driver: Driver, settings: Settings, cfg: TrainConfig, *, prefix: str = "",
-                       activate: bool = True, reembed: bool = True, progress: bool = False) -> dict[str, Any]:
-    """Export the graph (or one id namespace), train, register a version and, if it is
-    activated, re-embed every item and user (of that namespace) with it. Returns a summary for the CLI."""
-    from gnn.export import export
-    from gnn.refresh import refresh
-    from gnn.registry import register
-
-    data = export(driver, settings, prefix=prefix, progress=progress)
-    result = train(data, cfg, device=pick_device(settings.device), progress=progress)
-    version = time.strftime("v%Y%m%d-%H%M%S", time.gmtime())
-    newest = max((e.last_ms for edges in data.edges.values() for e in edges), default=None)
-    card = result.card(version, meta={"data_cutoff_ms": newest, "users": len(data.edges),
-                                      "prefix": prefix or None})
-    saved = register(settings, card, result.model, result.vocab, activate=activate)
-    out: dict[str, Any] = {"model": saved.tag, "active": activate, "weights": saved.weights, "prefix": prefix or None,
-                           **result.metrics()}
-    if activate and reembed:
-        # A namespace's model re-embeds that namespace only: other data keeps its vectors (and a
-        # re-embedding of a whole shared database would take minutes, not seconds).
-        out["refresh"] = refresh(driver, settings, all_nodes=True, progress=progress, prefix=prefix).as_dict()
-    return out

@@ -57,6 +57,8 @@ class BatchRows:
     reviews: list[dict[str, Any]] = field(default_factory=list)
     interests: list[dict[str, Any]] = field(default_factory=list)
     touched_items: list[str] = field(default_factory=list)
+    # One row per (user, item) pair with the pair's first event in the batch: who may be a new buyer.
+    pairs: list[dict[str, Any]] = field(default_factory=list)
 
 
 def aggregate(events: Iterable[Event], half_life_ms: float) -> BatchRows:
@@ -116,6 +118,10 @@ def aggregate(events: Iterable[Event], half_life_ms: float) -> BatchRows:
     out.reviews = [{"user": u, "item": i, "rating": ev.rating, "sentiment": ev.sentiment,
                     "text": ev.text, "at_ms": ev.ts_ms} for (u, i), ev in sorted(latest_review.items())]
     out.interests = [{"user": u, "item": i, "day": d, **acc.row()} for (u, i, d), acc in sorted(interests.items())]
+    firsts: dict[tuple[str, str], int] = {}
+    for (u, i, _), acc in behaviours.items():
+        firsts[(u, i)] = min(firsts.get((u, i), acc.first_ms), acc.first_ms)
+    out.pairs = [{"user": u, "item": i, "first_ms": t} for (u, i), t in sorted(firsts.items())]
     return out
 
 

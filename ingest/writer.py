@@ -23,6 +23,7 @@ from neo4j import exceptions as nx
 
 from ingest.aggregate import aggregate, interest_rows
 from ingest.events import Event
+from interestgraph.constants import LIVE_HORIZONS_MS
 from interestgraph.errors import GraphError
 from interestgraph.graph import in_write_tx, run
 from interestgraph.settings import Settings
@@ -108,6 +109,8 @@ class GraphWriter:
             clamp_item_metadata(rows.items, events, now_ms)
             run(tx, "ingest/merge_items", rows=rows.items, now_ms=now_ms)
         if rows.behaviours:
+            # Before the merge: a pair with no behaviour edge yet is a new buyer of the item.
+            run(tx, "ingest/count_new_buyers", rows=rows.pairs, horizons_ms=list(LIVE_HORIZONS_MS), now_ms=now_ms)
             run(tx, "ingest/merge_item_behaviour", rows=rows.behaviours, half_life_ms=h)
         if rows.reviews:
             run(tx, "ingest/set_review_details", rows=rows.reviews)

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 __all__ = [
     "EventType", "Behaviour", "SEARCHED", "REL_TYPES", "BEHAVIOUR_OF", "REL_OF_EVENT", "TYPE_WEIGHT",
-    "STRUCTURE_REL_TYPES", "INTEREST_BANDS", "DAY_MS", "decay",
+    "STRUCTURE_REL_TYPES", "INTEREST_BANDS", "DAY_MS", "HOUR_MS", "LIVE_HORIZONS_MS", "decay",
 ]
 
 
@@ -79,6 +79,10 @@ STRUCTURE_REL_TYPES: frozenset[str] = frozenset({"IN_CATEGORY", "MEANS", "INTERE
 INTEREST_BANDS = 5
 
 DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+# Items' live statistics count new buyers with exponential decay over these horizons: an hour,
+# a day, a week (``Item.live_decayed`` holds one count per horizon; gnn.counting reads them).
+LIVE_HORIZONS_MS: tuple[int, ...] = (HOUR_MS, DAY_MS, 7 * DAY_MS)
 
 
 def decay(weight: float, from_ms: int, to_ms: int, half_life_ms: float) -> float:

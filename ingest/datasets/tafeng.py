@@ -8,8 +8,12 @@ price), 817,741 rows from 32,266 customers over 23,812 products.
 
 Mapping:
 
-- every row becomes one ``purchase`` event at noon of its day (the data has dates only;
-  noon keeps every day's events inside that day in any time zone);
+- every row becomes one ``purchase`` event on its day. The data has dates only, so each
+  customer's basket of a day gets a fixed pseudo-random time between 08:00 and 20:00 (a hash of
+  customer and day: shoppers arrive through the day, and a basket sees only the baskets that
+  came before it, as in a real shop), and its rows a fixed pseudo-random order (a hash of the
+  row number) one second apart. An order by product id would let a model learn barcode order
+  instead of taste; one time for the whole day would let every basket see the day's sales;
 - the product subclass becomes the item's category, the unit price (sales price over
   amount) its price; products have no titles;
 - ids are prefixed (``tafeng-c01104905``, ``tafeng-p4710199010372``), event ids carry the
@@ -65,9 +69,19 @@ def _rows(path: Path) -> Iterator[dict[str, str]]:
         yield from csv.DictReader(text)
 
 
-def _noon_ms(date: str) -> int:
+def _shuffle_key(row_number: int) -> bytes:
+    return hashlib.sha256(f"{PREFIX}-{row_number}".encode()).digest()
+
+
+def _day_ms(date: str) -> int:
     month, day, year = (int(x) for x in date.split("/"))
-    return int(datetime(year, month, day, 12, tzinfo=UTC).timestamp() * 1000)
+    return int(datetime(year, month, day, tzinfo=UTC).timestamp() * 1000)
+
+
+def _arrival_ms(customer: str, day_ms: int) -> int:
+    """A basket's pseudo-random time of day: 08:00 to 20:00, to the second."""
+    h = hashlib.sha256(f"{customer}@{day_ms}".encode()).digest()
+    return day_ms + 8 * 3_600_000 + int.from_bytes(h[:8], "big") % (12 * 3600) * 1000
 
 
 def events(path: Path | None = None, sample: float = 1.0) -> list[dict[str, Any]]:
@@ -75,18 +89,25 @@ def events(path: Path | None = None, sample: float = 1.0) -> list[dict[str, Any]
     if not 0.0 < sample <= 1.0:
         raise InputError(f"sample must be in (0, 1], got {sample}")
     path = path or locate()
-    out = []
+    baskets: dict[tuple[str, int], list[tuple[bytes, dict[str, Any]]]] = {}
     for n, row in enumerate(_rows(path), start=2):  # line 1 is the header
         customer, product = row["CUSTOMER_ID"].strip(), row["PRODUCT_ID"].strip()
         if not customer or not product or not kept(customer, sample):
             continue
+        day = _day_ms(row["TRANSACTION_DT"])
         rec: dict[str, Any] = {"event_id": f"{PREFIX}-{n}", "user_id": f"{PREFIX}-c{customer}", "type": "purchase",
-                               "ts": _noon_ms(row["TRANSACTION_DT"]), "item_id": f"{PREFIX}-p{product}"}
+                               "item_id": f"{PREFIX}-p{product}"}
         item: dict[str, Any] = {"category": f"{PREFIX}-s{row['PRODUCT_SUBCLASS'].strip()}"}
         amount, price = float(row["AMOUNT"] or 0), float(row["SALES_PRICE"] or 0)
         if amount > 0 and price >= 0:
             item["price"] = round(price / amount, 2)
         rec["item"] = item
-        out.append(rec)
+        baskets.setdefault((rec["user_id"], day), []).append((_shuffle_key(n), rec))
+    out = []
+    for (user, day), rows in baskets.items():
+        start = _arrival_ms(user, day)
+        for k, (_, rec) in enumerate(sorted(rows, key=lambda r: r[0])):
+            rec["ts"] = start + 1000 * k
+            out.append(rec)
     out.sort(key=lambda r: (r["ts"], r["user_id"], r["item_id"], r["event_id"]))
     return out

@@ -1,0 +1,29 @@
+// Candidate items for a user's ranking, with everything it reads: the model's top $n (the vector
+// index; with a prefix, every item of the namespace scored exactly), the $n most popular, and the
+// named $items (the co-behaviour walk's best); only items the user has no behaviour on.
+// $user_id: string, $n: int, $seen: int (the user's item count: the index's answer includes them),
+// $items: [string], $prefix: string ("": every item; else ids starting with it)
+// Returns: item_id, title, embedding, live_decayed, live_ms, live_total, live_first_ms.
+MATCH (u:User {id: $user_id})
+CALL (u) {
+  WITH u WHERE $prefix = '' AND u.embedding IS NOT NULL
+  CALL db.index.vector.queryNodes('item_embedding', $n + $seen, u.embedding) YIELD node
+  RETURN node AS item
+  UNION
+  WITH u WHERE $prefix <> '' AND u.embedding IS NOT NULL
+  MATCH (item:Item) WHERE item.id STARTS WITH $prefix AND item.embedding IS NOT NULL
+  WITH u, item ORDER BY vector.similarity.cosine(u.embedding, item.embedding) DESC, item.id LIMIT $n + $seen
+  RETURN item
+  UNION
+  MATCH (item:Item) WHERE item.live_total IS NOT NULL AND ($prefix = '' OR item.id STARTS WITH $prefix)
+  WITH item ORDER BY item.live_total DESC, item.id LIMIT $n + $seen
+  RETURN item
+  UNION
+  UNWIND $items AS id
+  MATCH (item:Item {id: id})
+  RETURN item
+}
+WITH u, item
+WHERE item.embedding IS NOT NULL AND NOT EXISTS { (u)-[:VIEWED|CLICKED|ADDED_TO_CART|PURCHASED|REVIEWED]->(item) }
+RETURN item.id AS item_id, item.title AS title, item.embedding AS embedding, item.live_decayed AS live_decayed,
+       item.live_ms AS live_ms, item.live_total AS live_total, item.live_first_ms AS live_first_ms
