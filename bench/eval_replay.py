@@ -13,7 +13,6 @@ from neo4j import Driver
 
 from bench.eval_methods import Live, Trained
 from bench.eval_stream import Catalogue, record_of, text_pass_titles_and_queries
-from gnn.baselines import RecentPopularity
 from gnn.behaviour import ITEM, REL_OF_EVENT, Histories
 from gnn.counting import LiveCounts
 from gnn.export import TrainingData
@@ -27,7 +26,6 @@ from gnn.scoring import Signals, candidates, co_behaviour, features
 from ingest.events import Event, EventType, query_id
 from ingest.pipeline import sync_records
 from ingest.writer import GraphWriter
-from interestgraph.constants import DAY_MS
 from interestgraph.graph import read
 from interestgraph.settings import Settings
 
@@ -132,11 +130,9 @@ class Replay:
         n = len(cat.ids)
         # Everything counting knows, live: the past's touches now, the stream's as they come.
         self.counts = LiveCounts(n)
-        self.pop = RecentPopularity(n, window_ms=7 * DAY_MS)
         for ev in past:
             if ev.item_id is not None:
                 self.counts.add(ns + ev.user_id, cat.column[ns + ev.item_id], ev.ts_ms)
-                self.pop.add(cat.column[ns + ev.item_id], ev.ts_ms)
         self.stats = self.counts.item_stats()
         self._refresh_items()
         self.gds_users = gds
@@ -149,6 +145,9 @@ class Replay:
                     matrix[c] = vecs[i]
             self.gds_items[prop] = (matrix, has)
         self.scores = {m: Score() for m in METHODS}
+        gate = trained.models["gin"].gate
+        # Trending popularity's horizon, as the GIN's validation moments chose it.
+        self.recent_popularity = gate.recent_popularity if gate is not None else "popularity_1d"
         self.capture = False  # set: the next scored event records the fused top 20 (user, ids, time)
         self.captured: tuple[str, list[str], int] | None = None
         self.scored = self.cold_users = self.updates = 0
@@ -187,7 +186,7 @@ class Replay:
         co = co_behaviour(self.counts, user, have)
         counting = Signals({"model": np.zeros(len(cat.ids)), **co}, self.stats, len(have))
         add("popularity", self.counts.event_counts())
-        add("popularity_recent", self.pop.scores())
+        add("popularity_recent", counting.baseline(self.recent_popularity))
         for name in ("item_knn", "item_knn_recent", "user_knn"):
             add(name, counting.baseline(name))
         gin = self.live["gin"]
@@ -236,7 +235,6 @@ class Replay:
             return
         assert ev.item_id is not None
         self.histories.apply(self.ns + ev.user_id, rel, self.ns + ev.item_id, ev.ts_ms, ev.sentiment)
-        self.pop.add(self.cat.column[self.ns + ev.item_id], ev.ts_ms)
         self.counts.add(self.ns + ev.user_id, self.cat.column[self.ns + ev.item_id], ev.ts_ms)
 
     def expected(self, users: list[str]) -> np.ndarray:
@@ -247,6 +245,7 @@ class Replay:
     def result(self) -> dict[str, Any]:
         """Every method's scores and the per-event update's rate, as the evaluation reports them."""
         return {"scored_events": self.scored, "cold_user_events": self.cold_users,
+                "popularity_recent_is": self.recent_popularity,
                 "cold_item_events": self.scores["popularity"].cold_n,
                 "methods": [self.scores[m].row(m) for m in METHODS],
                 "per_event_update": {"model": "gin", "users": self.updates,

@@ -62,8 +62,8 @@ def with_validation(rows: list[dict[str, Any]], trained: Trained) -> None:
         if gate is not None and gate.val:
             val[f"{arch}_model"] = gate.val["model"]
             val[f"{arch}_dynamic"] = gate.val["fused"]
-            val.update({b: gate.val[b] for b in ("item_knn", "item_knn_recent", "user_knn")})
-            val["popularity"] = gate.val["popularity"]
+            val.update({b: gate.val[b] for b in ("popularity", "item_knn", "item_knn_recent", "user_knn")})
+            val["popularity_recent"] = gate.val[gate.recent_popularity]
     val["sasrec"] = trained.info["sasrec"]["val_recall@20"]
     for row in rows:
         row["val_recall@20"] = val.get(row["method"])

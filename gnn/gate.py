@@ -27,6 +27,7 @@ from gnn.counting import LiveCounts
 from gnn.metrics import K
 from gnn.scoring import (
     BASELINES,
+    RECENT_POPULARITY,
     FusionExamples,
     FusionHead,
     Signals,
@@ -81,11 +82,15 @@ class GateResult:
     val: dict[str, float]
     moments: int
     fusion_epoch: int = 0
+    # The horizon of trending popularity that did best on the fitting moments (popularity_recent).
+    recent_popularity: str = "popularity_1d"
+    best_baseline: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """The decision as written into the model card and printed by ``train``."""
         return {"activate": self.activate, "reason": self.reason, "val_recall@20": self.val,
-                "moments": self.moments, "fusion_epoch": self.fusion_epoch}
+                "moments": self.moments, "fusion_epoch": self.fusion_epoch,
+                "recent_popularity": self.recent_popularity, "best_baseline": self.best_baseline}
 
 
 def rank_among(scores: np.ndarray, target: int, allowed: np.ndarray) -> float:
@@ -150,6 +155,8 @@ def decide(m: Moments, *, seed: int = 0) -> GateResult:
     head, fused, epoch = fit_fusion(m.fusion, fit, check, seed=seed)
     val = {"model": round(m.recall("model", check), 4), **{b: round(m.recall(b, check), 4) for b in BASELINES},
            "fused": round(fused, 4)}
+    recent = max(RECENT_POPULARITY, key=lambda b: (m.recall(b, fit), -RECENT_POPULARITY[b]))
+    # The strongest baseline on the deciding moments themselves: the stricter comparison for the model.
     best = max(BASELINES, key=lambda b: m.recall(b, check))
     diff = hits_of(head, m.fusion, check) - m.hits(best, check)
     margin = Z_ONE_SIDED_95 * float(diff.std(ddof=1)) / np.sqrt(len(diff)) if len(diff) > 1 else 0.0
@@ -157,7 +164,7 @@ def decide(m: Moments, *, seed: int = 0) -> GateResult:
     if gain > margin:
         return GateResult(head, True, f"the model ({fused:.4f}) beats the best counting baseline, {best} "
                                       f"({val[best]:.4f}), by {gain:.4f} > {margin:.4f} (chance, 95%) on the newest "
-                                      f"{len(check)} validation moments", val, n, epoch)
+                                      f"{len(check)} validation moments", val, n, epoch, recent, best)
     return GateResult(head, False, f"the model ({fused:.4f}) does not beat {best} ({val[best]:.4f}) by more than "
                                    f"chance ({gain:.4f} <= {margin:.4f}) on the newest {len(check)} validation "
-                                   "moments", val, n, epoch)
+                                   "moments", val, n, epoch, recent, best)

@@ -71,7 +71,7 @@ def train_and_register(driver: Driver, settings: Settings, *, model: str = "gin"
         make_active, ranking = False, "fused"
         decision = f"not activated, {current.tag} stays active: {gate.reason}"
     else:
-        best = max(("popularity", "item_knn", "item_knn_recent", "user_knn"), key=lambda b: gate.val.get(b, 0.0))
+        best = gate.best_baseline
         make_active, ranking = True, best
         decision = f"activated, but recommend ranks by {best} (counting): {gate.reason}"
     card = replace(card, ranking=ranking, meta={**card.meta, "decision": decision})

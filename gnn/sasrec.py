@@ -101,13 +101,12 @@ def with_start(history: list[int], start: int) -> list[int]:
 def mask_seen(logits: Tensor, inputs: Tensor, n_items: int) -> Tensor:
     """``logits [B, T, I]`` with, at every position, the items that came at or before it in the
     window set to -inf (sequences hold each item once, so a target is never among them)."""
-    rows = torch.arange(len(inputs))[:, None]
-    length = inputs.shape[1]
-    for q in range(length):
-        item = inputs[:, q]
-        real = item < n_items
-        if bool(real.any()):
-            logits[rows[real], torch.arange(q, length)[None, :], item[real][:, None]] = float("-inf")
+    batch, length = inputs.shape
+    earlier, at = torch.triu_indices(length, length)  # every (q, p) with q <= p
+    items = inputs[:, earlier]
+    real = items < n_items
+    rows = torch.arange(batch)[:, None].expand_as(items)
+    logits[rows[real], at[None, :].expand_as(items)[real], items[real]] = float("-inf")
     return logits
 
 

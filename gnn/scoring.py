@@ -36,9 +36,11 @@ RECENT_DECAY = 0.8  # ...each one weighing this much less than the next newer on
 USER_NEIGHBOURS = 20
 USER_POWER = 2.0
 PER_SIGNAL = 100  # candidates taken from each signal
-# A counting baseline is one signal alone, ties broken by live popularity (never by id order).
-BASELINES = {"popularity": "popularity", "item_knn": "item_knn", "item_knn_recent": "item_knn_recent",
-             "user_knn": "user_knn"}
+# A counting baseline is one signal alone, ties broken by live popularity (never by id order):
+# popularity all time, popularity decayed over an hour, a day or a week (trending), item-kNN over
+# the whole history or the newest items, user-kNN.
+RECENT_POPULARITY = {"popularity_1h": 0, "popularity_1d": 1, "popularity_7d": 2}  # -> horizon in LIVE_HORIZONS_MS
+BASELINES = ("popularity", *RECENT_POPULARITY, "item_knn", "item_knn_recent", "user_knn")
 TIE_BREAK = 1e-6
 
 
@@ -55,7 +57,10 @@ class Signals:
         pop = self.values["popularity"]
         if name == "popularity":
             return pop.astype(np.float64)
-        return self.values[BASELINES[name]] + TIE_BREAK * np.log1p(pop)
+        if name in RECENT_POPULARITY:  # the decayed count, back from the statistics' log scale
+            decayed = np.expm1(self.stats[:, RECENT_POPULARITY[name]].astype(np.float64) * 3.0)
+            return decayed + TIE_BREAK * np.log1p(pop)
+        return self.values[name] + TIE_BREAK * np.log1p(pop)
 
 
 def co_behaviour(counts: LiveCounts, user: str, history: Sequence[int]) -> dict[str, np.ndarray]:

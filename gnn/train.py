@@ -13,7 +13,10 @@
   200 items uses Recall@(10% of it)) and keeps the best epoch; small data sets take smaller
   batches and at least ``min_steps`` optimiser steps first.
 - **Refit.** With the epoch count chosen, the model is trained again on all examples
-  (validation slice included: it is the most recent behaviour), if the time budget allows.
+  (validation slice included: it is the most recent behaviour), if the time budget allows,
+  unless the gate fitted a fusion head: then the model served is exactly the one the gate
+  checked, whose scores the head was fitted to (the newest behaviour still reaches the
+  ranking through the live signals).
 - **Live item state without leakage.** Items' live statistics (``gnn.counting``) change with
   every new buyer, so examples are grouped into time slices and each batch is one slice's:
   its items' statistics count only first touches strictly before the slice starts, never
@@ -434,7 +437,9 @@ def _train(data: TrainingData, cfg: TrainConfig, *, device: torch.device | None,
     refit = False
     all_idx = np.arange(len(ex))
     remaining = cfg.max_seconds - (time.perf_counter() - started)
-    if cfg.refit and len(val_idx) < len(ex) and epoch_s * best[2] * len(all_idx) / len(train_idx) < remaining:
+    fitted_head = gate is not None and gate.head is not None
+    if (cfg.refit and not fitted_head and len(val_idx) < len(ex)
+            and epoch_s * best[2] * len(all_idx) / len(train_idx) < remaining):
         rng = np.random.default_rng(cfg.seed)
         model = trainer.new_model()
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)

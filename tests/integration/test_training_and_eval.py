@@ -8,6 +8,7 @@ import sys
 import numpy as np
 
 from gnn.behaviour import newest
+from gnn.counting import stats_at
 from gnn.export import export
 from gnn.registry import registered
 from gnn.runtime import ModelRuntime
@@ -20,6 +21,8 @@ from workers.tasks import refresh as refresh_task
 
 CLI = [sys.executable, "-m", "cli"]
 VEC = "MATCH (n {id: $id}) WHERE n:User OR n:Item RETURN n.embedding AS v, n.embedding_model AS model"
+LIVE = ("UNWIND $ids AS id MATCH (i:Item {id: id}) RETURN i.id AS id, i.live_decayed AS decayed, i.live_ms AS at, "
+        "i.live_total AS total, i.live_first_ms AS first, i.embedded_at.epochMillis AS embedded_ms")
 
 
 def _train(prefix: str, *extra: str) -> dict:
@@ -55,7 +58,12 @@ def test_a_vector_written_by_the_worker_equals_the_trained_models(driver, settin
     rt.remember_queries(data.queries)
     want_users = rt.stored_users(rt.user_vectors([newest(data.edges[u], card.k) for u in users]))
     h, b = rt.item_vectors(data.items)
-    want_items = dict(zip([i.id for i in data.items], rt.stored_items(h, b), strict=True))
+    # Items carry their live state as of when the worker embedded them (embedded_at).
+    live = {r["id"]: r for r in driver.execute_query(LIVE, ids=[i.id for i in data.items]).records}
+    stats = np.vstack([stats_at([live[i.id]["decayed"]], [live[i.id]["at"]], [live[i.id]["total"]],
+                                [live[i.id]["first"]], live[i.id]["embedded_ms"]) for i in data.items])
+    want_items = dict(zip([i.id for i in data.items], rt.stored_items(*rt.live_items(h, b, stats)), strict=True))
+    assert card.live and any(live[i]["total"] for i in live)
     for user, want in zip(users, want_users, strict=True):
         got = driver.execute_query(VEC, id=user).records[0]
         assert got["model"] == tag and np.allclose(got["v"], want, atol=1e-5), user
