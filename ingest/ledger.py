@@ -11,10 +11,13 @@ import time
 
 from neo4j import Driver
 
+from interestgraph.errors import InputError
 from interestgraph.graph import run_implicit
 from interestgraph.settings import Settings
 
 DEFAULT_RETENTION_DAYS = 30.0
+# Less than a day is never what was meant: days=0 wipes the whole ledger.
+MIN_RETENTION_DAYS = 1.0
 
 
 def prune(driver: Driver, settings: Settings, days: float = DEFAULT_RETENTION_DAYS, prefix: str = "") -> int:
@@ -23,6 +26,9 @@ def prune(driver: Driver, settings: Settings, days: float = DEFAULT_RETENTION_DA
     With a ``prefix``, only entries whose event id starts with it (one namespace, e.g. a
     test's); the default prunes the whole ledger.
     """
+    if not days >= MIN_RETENTION_DAYS:  # also refuses NaN
+        raise InputError(f"the ledger keeps at least {MIN_RETENTION_DAYS:g} day of event ids (pruning less would "
+                         f"let a replay count events twice), got days={days}")
     before_ms = int((time.time() - days * 86400) * 1000)
     run_implicit(driver, settings, "ingest/prune_seen_events", before_ms=before_ms, prefix=prefix)
     return before_ms

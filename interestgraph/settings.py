@@ -25,7 +25,7 @@ variable                           field                 default
 ``INTERESTGRAPH_HALF_LIFE_DAYS``   ``half_life_days``    14
 ``INTERESTGRAPH_REFRESH_EVERY_S``  ``refresh_every_s``   1 (beat: re-embed dirty nodes)
 ``INTERESTGRAPH_TEXT_EVERY_S``     ``text_every_s``      2 (beat: encode pending texts)
-``INTERESTGRAPH_LEDGER_DAYS``      ``ledger_days``       30 (event-id replay window)
+``INTERESTGRAPH_LEDGER_DAYS``      ``ledger_days``       30 (event-id replay window; at least 1)
 ``INTERESTGRAPH_STREAM_URL``       ``stream_url``        none (beat drains no stream)
 ``INTERESTGRAPH_TEXT_MODEL``       ``text_model``        bge-small-zh-v1.5 (``bge``, ``minilm``
                                                          or a model directory)
@@ -119,11 +119,12 @@ def resolve_home(env: Mapping[str, str] | None = None) -> Path:
     return Path(env["INTERESTGRAPH_HOME"]).expanduser() if env.get("INTERESTGRAPH_HOME") else _default_home()
 
 
-def _var(default: Any = None, *, env: str, expect: str, factory: Any = None) -> Any:
-    """A field read from the variable ``env``; ``expect`` completes "``env`` must be ..." in errors."""
+def _var(default: Any = None, *, env: str, expect: str, factory: Any = None, **limits: Any) -> Any:
+    """A field read from the variable ``env``; ``expect`` completes "``env`` must be ..." in errors;
+    ``limits`` are pydantic's constraints (``ge=1``)."""
     if factory is not None:
-        return Field(default_factory=factory, validation_alias=env, description=expect)
-    return Field(default, validation_alias=env, description=expect)
+        return Field(default_factory=factory, validation_alias=env, description=expect, **limits)
+    return Field(default, validation_alias=env, description=expect, **limits)
 
 
 # The mapping Settings() reads instead of os.environ, while Settings.from_env(env) runs.
@@ -178,7 +179,8 @@ class Settings(BaseSettings):
     half_life_days: PositiveFloat = _var(14.0, env="INTERESTGRAPH_HALF_LIFE_DAYS", expect="a positive number")
     refresh_every_s: PositiveFloat = _var(1.0, env="INTERESTGRAPH_REFRESH_EVERY_S", expect="a positive number")
     text_every_s: PositiveFloat = _var(2.0, env="INTERESTGRAPH_TEXT_EVERY_S", expect="a positive number")
-    ledger_days: PositiveFloat = _var(30.0, env="INTERESTGRAPH_LEDGER_DAYS", expect="a positive number")
+    ledger_days: float = _var(30.0, env="INTERESTGRAPH_LEDGER_DAYS", expect="a number of days, at least 1",
+                              ge=1.0, allow_inf_nan=False)
     stream_url: str = _var("", env="INTERESTGRAPH_STREAM_URL",
                            expect="a stream URL such as redis://localhost:6379/0/events")
     text_model: str = _var("", env="INTERESTGRAPH_TEXT_MODEL",

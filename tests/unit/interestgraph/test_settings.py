@@ -87,7 +87,9 @@ def test_every_variable_is_read(tmp_path):
     ("INTERESTGRAPH_HALF_LIFE_DAYS", "0", "must be a positive number"),
     ("INTERESTGRAPH_REFRESH_EVERY_S", "soon", "must be a positive number"),
     ("INTERESTGRAPH_TEXT_EVERY_S", "-2", "must be a positive number"),
-    ("INTERESTGRAPH_LEDGER_DAYS", "thirty", "must be a positive number"),
+    ("INTERESTGRAPH_LEDGER_DAYS", "thirty", "must be a number of days, at least 1"),
+    ("INTERESTGRAPH_LEDGER_DAYS", "0", "must be a number of days, at least 1"),
+    ("INTERESTGRAPH_LEDGER_DAYS", "0.5", "must be a number of days, at least 1"),
     ("INTERESTGRAPH_STREAM_URL", "http://x/0/events", "must be a stream URL"),
     ("INTERESTGRAPH_LOG_LEVEL", "LOUD", "must be one of"),
 ])
