@@ -149,12 +149,17 @@ chromium:
 	  || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium chromium-driver fonts-wqy-microhei; }
 
 # Serves Neo4j Browser's style and analyst guide on :7476; neo4j.conf's browser.post_connect_cmd
-# loads both on connect. Always restarts, so it serves this checkout's files.
+# loads both on connect. Always restarts, so it serves this checkout's files. The server gets a
+# fresh token (through the environment) and `browser check` waits until the responder on the
+# port proves it holds it, so a process that was already listening there does not pass for ours.
+BROWSER_ASSETS_PORT ?= 7476
 browser-assets: venv browser-assets-stop
 	@mkdir -p $(RUN_DIR) $(LOG_DIR)
-	@(umask 077; exec nohup $(IG) browser serve > $(LOG_DIR)/browser-assets.log 2>&1) & echo $$! > $(RUN_DIR)/browser-assets.pid
-	@for i in $$(seq 100); do $(VENV)/bin/python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:7476/style.grass', timeout=1)" 2>/dev/null && exit 0; sleep 0.1; done; \
-	  echo "the Browser asset server did not start; see $(LOG_DIR)/browser-assets.log" >&2; exit 1
+	@token=$$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9'); \
+	  (umask 077; INTERESTGRAPH_ASSETS_TOKEN=$$token exec nohup $(IG) browser serve --port $(BROWSER_ASSETS_PORT) \
+	    > $(LOG_DIR)/browser-assets.log 2>&1) & echo $$! > $(RUN_DIR)/browser-assets.pid; \
+	  INTERESTGRAPH_ASSETS_TOKEN=$$token $(IG) browser check --port $(BROWSER_ASSETS_PORT) --timeout 10 \
+	  || { echo "see $(LOG_DIR)/browser-assets.log" >&2; exit 1; }
 
 browser-assets-stop:
 	@pid=$$(cat $(RUN_DIR)/browser-assets.pid 2>/dev/null); \
