@@ -31,6 +31,8 @@ BOLT_PORT = 7687
 HTTP_PORT = 7474
 _MIN_PASSWORD = 8
 _MIN_JAVA = 17
+# Neo4j writes auth.ini, the store and its logs: none of it is for other users of the machine.
+UMASK = 0o077
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,16 @@ class Artifact:
         return cls(key, Path(path))
 
 
+def make_private(layout: Layout) -> None:
+    """Create the server's folder readable by its owner only (0700), and close an existing one.
+
+    Neo4j itself runs with ``UMASK``; a folder made before that (files 0644) is closed here, so
+    what is inside cannot be reached by other users whatever its own mode.
+    """
+    layout.root.mkdir(parents=True, exist_ok=True)
+    layout.root.chmod(0o700)
+
+
 def _assembly_text(name: str) -> str:
     return resources.files("neo4j_local").joinpath("assembly", name).read_text("utf-8")
 
@@ -175,6 +187,7 @@ def install(layout: Layout, *, bolt_port: int = BOLT_PORT, http_port: int = HTTP
     writes ``conf/neo4j.conf``. ``data/`` is never touched.
     """
     java_major()
+    make_private(layout)
     fingerprint = _fingerprint()
     if not force and layout.marker.exists() and layout.marker.read_text().strip() == fingerprint:
         return False
@@ -191,9 +204,11 @@ def install(layout: Layout, *, bolt_port: int = BOLT_PORT, http_port: int = HTTP
         for art in arts:
             shutil.copy2(art.path, folder / art.path.name)
     for sub in ("conf", "data", "logs", "run", "import", "licenses"):
-        (layout.root / sub).mkdir(parents=True, exist_ok=True)
+        (layout.root / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
     conf = _conf_template().format(bolt_port=bolt_port, http_port=http_port)
-    (layout.conf / "neo4j.conf").write_text(conf, encoding="utf-8")
+    conf_file = layout.conf / "neo4j.conf"
+    conf_file.write_text(conf, encoding="utf-8")
+    conf_file.chmod(0o600)
     layout.marker.write_text(fingerprint + "\n")
     log.info("Neo4j assembled", extra={"into": str(layout.root), "server_jars": len(server),
                                        "plugin_jars": len(plugins) - len(server_keys & {a.key for a in plugins})})
@@ -203,7 +218,7 @@ def install(layout: Layout, *, bolt_port: int = BOLT_PORT, http_port: int = HTTP
 def _neo4j_command(layout: Layout, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     java = require_tool("java", "run Neo4j")
     cmd = [java, "-cp", f"{layout.lib}/*", "org.neo4j.server.startup.Neo4jCommand", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, env=layout.env(), timeout=timeout)
+    return subprocess.run(cmd, capture_output=True, text=True, env=layout.env(), timeout=timeout, umask=UMASK)
 
 
 def is_running(layout: Layout) -> bool:
@@ -272,7 +287,7 @@ def _set_initial_password(layout: Layout, password: SecretStr) -> None:
             f.write(_argfile_quote(password.get_secret_value()))
         proc = subprocess.run([java, "-cp", f"{layout.lib}/*", "org.neo4j.server.startup.Neo4jAdminCommand",
                                "dbms", "set-initial-password", f"@{name}"],
-                              capture_output=True, text=True, env=layout.env(), timeout=180)
+                              capture_output=True, text=True, env=layout.env(), timeout=180, umask=UMASK)
     finally:
         os.unlink(name)
     if proc.returncode != 0:
@@ -289,6 +304,7 @@ def start(layout: Layout, password: SecretStr, *, timeout: float = 120) -> str:
         raise LocalServiceError(f"NEO4J_PASSWORD must have at least {_MIN_PASSWORD} characters "
                                 f"(Neo4j's minimum), got {len(password.get_secret_value())}")
     install(layout)
+    make_private(layout)
     uri = f"bolt://127.0.0.1:{BOLT_PORT}"
     if is_running(layout):
         err = _wait_for_bolt(uri, "neo4j", password.get_secret_value(), timeout)

@@ -40,3 +40,16 @@ def test_conf_template_keeps_auth_on():
 def test_initial_password_argfile_quotes_every_character():
     assert launcher._argfile_quote("simple") == '"simple"'
     assert launcher._argfile_quote('a b"c\\d') == '"a b\\"c\\\\d"'
+
+
+def test_neo4j_runs_with_a_private_umask_in_a_private_folder(monkeypatch, tmp_path):
+    layout = launcher.Layout.under(tmp_path)
+    layout.root.mkdir(mode=0o755)
+    (layout.root / "data").mkdir()  # made by an older version, world-readable
+    launcher.make_private(layout)
+    assert layout.root.stat().st_mode & 0o777 == 0o700
+    seen = {}
+    monkeypatch.setattr(launcher, "require_tool", lambda name, purpose: "/usr/bin/java")
+    monkeypatch.setattr(launcher.subprocess, "run", lambda cmd, **kw: seen.update(kw))
+    launcher._neo4j_command(layout, "status")
+    assert seen["umask"] == 0o077  # auth.ini, the store and the logs: 0600
