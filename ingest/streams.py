@@ -6,8 +6,10 @@ pending entries first, then idle entries of dead consumers via ``XAUTOCLAIM``) a
 event ledger turns the replay into a no-op. Invalid entries (bad UTF-8, bad JSON, over
 ``MAX_LINE_BYTES``, breaking the contract, or refused by the database) are dead-lettered
 *before* they are acknowledged, so a poison entry never blocks the group, and acknowledged
-entries are trimmed away (``XTRIM MINID``), so the stream stays bounded. The entry id's
-millisecond part is the acceptance time.
+entries are trimmed away (``XTRIM MINID``), so the stream stays bounded. An entry delivered
+more than ``max_deliveries`` times (its batches kept crashing or timing out their consumer) is
+dead-lettered instead of being read once more. The entry id's millisecond part is the
+acceptance time.
 
 Stream URLs look like ``redis://host:6379/0/events``: the last path segment names the
 stream, the one before it the database.
@@ -26,14 +28,13 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
-from neo4j.exceptions import ClientError
 from pydantic import SecretStr
 
 from ingest.deadletter import DeadLetters
 from ingest.events import Event, InvalidEvent, parse_record
 from ingest.sources import MAX_LINE_BYTES, Rejection, decode_json_record
 from ingest.writer import GraphWriter
-from interestgraph.errors import InputError, TransientGraphError
+from interestgraph.errors import GraphMemoryError, InputError, RefusedGraphError, TransientGraphError
 from interestgraph.settings import redact_url, redis_password
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,12 @@ FIELD = "event"
 _FIELD_KEY = FIELD.encode()
 DEFAULT_GROUP = "interestgraph"
 CLAIM_IDLE_MS = 30_000
+# An entry read this many times without being acknowledged took its consumer down each time (a
+# crash, a kill, a timeout): the next read dead-letters it instead of trying again.
+MAX_DELIVERIES = 5
+# What the database may refuse one batch for: its data (split to find the events it is about) or
+# its size (split until it fits); the driver raises ValueError/TypeError for values it cannot send.
+_SPLIT_ON = (RefusedGraphError, GraphMemoryError, ValueError, TypeError)
 
 
 @dataclass(frozen=True)
@@ -133,10 +140,12 @@ class StreamConsumer:
 
     def __init__(self, spec: StreamSpec, writer: GraphWriter, dead: DeadLetters, *,
                  group: str = DEFAULT_GROUP, consumer: str | None = None, batch_size: int = 2000,
-                 block_ms: int = 1000, claim_idle_ms: int = CLAIM_IDLE_MS,
+                 block_ms: int = 1000, claim_idle_ms: int = CLAIM_IDLE_MS, max_deliveries: int = MAX_DELIVERIES,
                  client: redis.Redis | None = None) -> None:
         if batch_size <= 0:
             raise InputError(f"batch_size must be > 0, got {batch_size}")
+        if max_deliveries <= 0:
+            raise InputError(f"max_deliveries must be > 0, got {max_deliveries}")
         self.spec = spec
         self.client: Any = client or spec.client()  # redis-py stubs model RESP3 replies; we use RESP2
         self.writer = writer
@@ -146,6 +155,7 @@ class StreamConsumer:
         self.batch_size = batch_size
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
+        self.max_deliveries = max_deliveries
         self._own_pending_done = False
         self.ensure_group()
 
@@ -179,13 +189,38 @@ class StreamConsumer:
                                       count=self.batch_size, block=self.block_ms)
         return (list(resp[0][1]) if resp else []), False
 
-    def _decode(self, entries: Sequence[tuple[bytes, dict[bytes, bytes]]]) -> tuple[list[Event], dict[str, int]]:
-        """Events of ``entries``; every entry that is not one is dead-lettered, never raised."""
+    def _over_delivered(self, entries: Sequence[tuple[bytes, dict[bytes, bytes]]]) -> dict[bytes, int]:
+        """The redelivered ``entries`` read more than ``max_deliveries`` times, with their counts.
+
+        ``XREADGROUP`` of our own history and ``XAUTOCLAIM`` both count a delivery; the counts
+        are in the group's pending list (now ours: the entries were just read or claimed).
+        """
+        ids = [eid for eid, _ in entries]
+        wanted = set(ids)
+        lo, hi = min(ids, key=_id_key), max(ids, key=_id_key)
+        rows = self.client.xpending_range(self.spec.stream, self.group, min=lo, max=hi, count=2 * len(ids),
+                                          consumername=self.consumer)
+        return {row["message_id"]: row["times_delivered"] for row in rows
+                if row["message_id"] in wanted and row["times_delivered"] > self.max_deliveries}
+
+    def _decode(self, entries: Sequence[tuple[bytes, dict[bytes, bytes]]],
+                redelivered: bool = False) -> tuple[list[Event], dict[str, int]]:
+        """Events of ``entries``; every entry that is not one is dead-lettered, never raised.
+
+        A redelivered entry read more than ``max_deliveries`` times is dead-lettered unread: its
+        batch has taken a consumer down that often.
+        """
         events = []
         accepted: dict[str, int] = {}
+        too_often = self._over_delivered(entries) if redelivered else {}
         for eid, fields in entries:
             where = f"{self.spec.public_name}#{eid.decode()}"
             raw = fields.get(_FIELD_KEY, b"")
+            if eid in too_often:
+                self.dead.add(Rejection(where, 0, f"delivered {too_often[eid]} times without being acknowledged "
+                                        f"(the limit is {self.max_deliveries}): each batch holding it crashed or "
+                                        "timed out its consumer", raw[:2000].decode("utf-8", "replace")))
+                continue
             rec = decode_json_record(raw, where, 0)
             if isinstance(rec, Rejection):
                 self.dead.add(rec)
@@ -202,27 +237,26 @@ class StreamConsumer:
     def _write(self, events: list[Event], accepted: dict[str, int]) -> tuple[int, int]:
         """Apply ``events``; returns (accepted, duplicates).
 
-        A batch the database refuses as a whole (not an outage) is applied one event at a
-        time, and the events it refuses are dead-lettered, so one poison entry cannot block
-        the group. Outages propagate: nothing is acknowledged and the batch is read again.
+        A batch the database refuses for its data (:class:`RefusedGraphError`) or its size
+        (:class:`GraphMemoryError`) is split in halves, and each half written on its own, down
+        to single events; an event refused alone is dead-lettered. So a poison entry costs its
+        own entry (and about two writes per halving), never the group. Outages and errors that
+        are not about the batch (an unknown database, credentials) propagate: nothing is
+        acknowledged, the batch is read again, and ``max_deliveries`` bounds how often.
         """
         try:
             result = self.writer.write(events, accepted=accepted)
             return result.accepted, result.duplicates
-        except (ClientError, ValueError, TypeError) as e:
-            log.warning("stream batch refused; applying its events one by one",
-                        extra={"stream": self.spec.public_name, "events": len(events), "error": type(e).__name__})
-        done = dupes = 0
-        for ev in events:
-            try:
-                one = self.writer.write([ev], accepted={ev.event_id: accepted[ev.event_id]})
-            except (ClientError, ValueError, TypeError) as e:
+        except _SPLIT_ON as e:
+            if len(events) == 1:
                 self.dead.add(Rejection(self.spec.public_name, 0, f"refused by the database: {type(e).__name__}: "
-                                        f"{str(e)[:300]}", json.dumps({"event_id": ev.event_id})))
-                continue
-            done += one.accepted
-            dupes += one.duplicates
-        return done, dupes
+                                        f"{str(e)[:300]}", json.dumps({"event_id": events[0].event_id})))
+                return 0, 0
+            log.warning("stream batch refused; writing it in halves",
+                        extra={"stream": self.spec.public_name, "events": len(events), "error": type(e).__name__})
+        half = len(events) // 2
+        first, second = self._write(events[:half], accepted), self._write(events[half:], accepted)
+        return first[0] + second[0], first[1] + second[1]
 
     def trim(self) -> None:
         """Drop entries every group has acknowledged (``XTRIM MINID ~``), so the stream stays bounded.
@@ -247,7 +281,7 @@ class StreamConsumer:
             return PollResult()
         before = self.dead.count
         started = time.perf_counter()
-        events, accepted = self._decode(entries)
+        events, accepted = self._decode(entries, redelivered)
         applied, duplicates = self._write(events, accepted) if events else (0, 0)
         # Only now, after the commit (and the dead letters are flushed), is it safe to ack.
         self.client.xack(self.spec.stream, self.group, *[eid for eid, _ in entries])

@@ -10,29 +10,30 @@ call ``.get_secret_value()`` only where the password is handed to a client. A pa
 also come from a file named by ``NAME_FILE`` (Docker and Compose secrets). URLs in the
 ``repr`` lose any credentials they carry.
 
-=================================  ====================  ===================================
-variable                           field                 default
-=================================  ====================  ===================================
-``NEO4J_URI``                      ``neo4j_uri``         ``bolt://localhost:7687``
-``NEO4J_USER``                     ``neo4j_user``        ``neo4j``
-``NEO4J_PASSWORD(_FILE)``          ``neo4j_password``    required by :meth:`Settings.from_env`
-``NEO4J_DATABASE``                 ``neo4j_database``    ``neo4j``
-``CELERY_BROKER_URL``              ``broker_url``        ``redis://localhost:6379/0``
-``CELERY_RESULT_BACKEND``          ``result_backend``    the broker URL
-``REDIS_PASSWORD(_FILE)``          ``redis_password``    none
-``INTERESTGRAPH_DEVICE``           ``device``            ``auto`` (or ``cuda``, ``cpu``)
-``INTERESTGRAPH_HOME``             ``home``              ``~/.local/share/interestgraph``
-``INTERESTGRAPH_HALF_LIFE_DAYS``   ``half_life_days``    14
-``INTERESTGRAPH_REFRESH_EVERY_S``  ``refresh_every_s``   1 (beat: re-embed dirty nodes)
-``INTERESTGRAPH_TEXT_EVERY_S``     ``text_every_s``      2 (beat: encode pending texts)
-``INTERESTGRAPH_LEDGER_DAYS``      ``ledger_days``       30 (event-id replay window; at least 1)
-``INTERESTGRAPH_STREAM_URL``       ``stream_url``        none (beat drains no stream)
-``INTERESTGRAPH_TEXT_MODEL``       ``text_model``        bge-small-zh-v1.5 (``bge``, ``minilm``
-                                                         or a model directory)
-``INTERESTGRAPH_SENTIMENT_MODEL``  ``sentiment_model``   the built review model
-``INTERESTGRAPH_MODELS``           ``models_dir``        ``~/.cache/interestgraph/models``
-``INTERESTGRAPH_LOG_LEVEL``        ``log_level``         ``WARNING``
-=================================  ====================  ===================================
+=======================================  =========================  =======================================
+variable                                 field                      default
+=======================================  =========================  =======================================
+``NEO4J_URI``                            ``neo4j_uri``              ``bolt://localhost:7687``
+``NEO4J_USER``                           ``neo4j_user``             ``neo4j``
+``NEO4J_PASSWORD(_FILE)``                ``neo4j_password``         required by :meth:`Settings.from_env`
+``NEO4J_DATABASE``                       ``neo4j_database``         ``neo4j``
+``CELERY_BROKER_URL``                    ``broker_url``             ``redis://localhost:6379/0``
+``CELERY_RESULT_BACKEND``                ``result_backend``         the broker URL
+``REDIS_PASSWORD(_FILE)``                ``redis_password``         none
+``INTERESTGRAPH_DEVICE``                 ``device``                 ``auto`` (or ``cuda``, ``cpu``)
+``INTERESTGRAPH_HOME``                   ``home``                   ``~/.local/share/interestgraph``
+``INTERESTGRAPH_HALF_LIFE_DAYS``         ``half_life_days``         14
+``INTERESTGRAPH_REFRESH_EVERY_S``        ``refresh_every_s``        1 (beat: re-embed dirty nodes)
+``INTERESTGRAPH_TEXT_EVERY_S``           ``text_every_s``           2 (beat: encode pending texts)
+``INTERESTGRAPH_LEDGER_DAYS``            ``ledger_days``            30 (event-id replay window; at least 1)
+``INTERESTGRAPH_STREAM_URL``             ``stream_url``             none (beat drains no stream)
+``INTERESTGRAPH_STREAM_MAX_DELIVERIES``  ``stream_max_deliveries``  5 (then the entry is dead-lettered)
+``INTERESTGRAPH_TEXT_MODEL``             ``text_model``             bge-small-zh-v1.5 (``bge``, ``minilm``
+                                                                    or a model directory)
+``INTERESTGRAPH_SENTIMENT_MODEL``        ``sentiment_model``        the built review model
+``INTERESTGRAPH_MODELS``                 ``models_dir``             ``~/.cache/interestgraph/models``
+``INTERESTGRAPH_LOG_LEVEL``              ``log_level``              ``WARNING``
+=======================================  =========================  =======================================
 
 An empty variable counts as unset.
 """
@@ -47,7 +48,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import Field, PositiveFloat, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, PositiveFloat, PositiveInt, SecretStr, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -183,6 +184,8 @@ class Settings(BaseSettings):
                               ge=1.0, allow_inf_nan=False)
     stream_url: str = _var("", env="INTERESTGRAPH_STREAM_URL",
                            expect="a stream URL such as redis://localhost:6379/0/events")
+    stream_max_deliveries: PositiveInt = _var(5, env="INTERESTGRAPH_STREAM_MAX_DELIVERIES",
+                                              expect="a positive integer")
     text_model: str = _var("", env="INTERESTGRAPH_TEXT_MODEL",
                            expect="bge, minilm or the path of a local model directory")
     sentiment_model: Path | None = _var(None, env="INTERESTGRAPH_SENTIMENT_MODEL",

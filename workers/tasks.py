@@ -57,7 +57,8 @@ def drain_stream(url: str, max_seconds: float = 5.0, batch_size: int = 2000) -> 
         writer = GraphWriter(resources.driver(), settings,
                              after_commit=UserUpdater(resources.driver(), settings, resources.runtime()))
         consumer = StreamConsumer(StreamSpec.parse(url), writer, dead,
-                                  consumer=f"celery-{os.getpid()}", batch_size=batch_size, block_ms=200)
+                                  consumer=f"celery-{os.getpid()}", batch_size=batch_size, block_ms=200,
+                                  max_deliveries=settings.stream_max_deliveries)
         return asdict(consumer.drain(max_seconds=max_seconds))
 
 

@@ -96,3 +96,64 @@ def test_no_task_takes_a_path():
 
     assert "interestgraph.ingest.file" not in app.tasks
     assert "interestgraph.ingest.prune_ledger" in app.tasks
+
+
+def pending(client, stream):
+    return client.xpending(stream.stream, "interestgraph")["pending"]
+
+
+def test_a_batch_the_database_refuses_does_not_block_the_stream(driver, settings, prefix, stream, tmp_path):
+    p = prefix
+    # A relationship the ingest Cypher cannot merge into (last_at is a string, not a datetime):
+    # Neo4j refuses every batch with a view of that user on that item (Statement.TypeError).
+    driver.execute_query("MERGE (u:User {id: $u}) MERGE (i:Item {id: $i}) MERGE (u)-[:VIEWED {last_at: 'x'}]->(i)",
+                         u=f"{p}u0", i=f"{p}i0")
+    good = valid(p, 40)
+    client = stream.client()
+    for rec in good:
+        client.xadd(stream.stream, {"event": json.dumps(rec)})
+    with DeadLetters(tmp_path / "dead.jsonl") as dead:
+        total = StreamConsumer(stream, GraphWriter(driver, settings), dead, consumer="c1", batch_size=40,
+                               block_ms=100).drain(idle_exit_s=0.5)
+    refused = [r for r in good if r["user_id"] == f"{p}u0" and r["item_id"] == f"{p}i0"]
+    assert refused and total.rejected == len(refused) and total.accepted == len(good) - len(refused)
+    assert pending(client, stream) == 0
+    letters = [json.loads(line) for line in (tmp_path / "dead.jsonl").read_text().splitlines()]
+    assert all("Neo.ClientError.Statement" in letter["reason"] for letter in letters)
+
+
+def test_an_entry_that_keeps_taking_its_consumer_down_is_dead_lettered(driver, settings, prefix, stream, tmp_path):
+    client = stream.client()
+    ids = [client.xadd(stream.stream, {"event": json.dumps(rec)}) for rec in valid(prefix, 3)]
+    StreamConsumer(stream, GraphWriter(driver, settings), DeadLetters(tmp_path / "unused.jsonl"), consumer="c1")
+    # Three consumers read the batch and died before acknowledging it (two deliveries each: read, claim).
+    client.xreadgroup("interestgraph", "dead-1", {stream.stream: ">"}, count=10)
+    for n in (2, 3):
+        client.xclaim(stream.stream, "interestgraph", f"dead-{n}", 0, ids)
+    assert [r["times_delivered"] for r in client.xpending_range(stream.stream, "interestgraph", "-", "+", 10)] \
+        == [3, 3, 3]
+    with DeadLetters(tmp_path / "dead.jsonl") as dead:
+        total = StreamConsumer(stream, GraphWriter(driver, settings), dead, consumer="c1", claim_idle_ms=0,
+                               max_deliveries=3, block_ms=100).drain(idle_exit_s=0.5)
+    assert (total.accepted, total.rejected) == (0, 3) and landed(driver, prefix) == 0
+    assert pending(client, stream) == 0
+    assert "delivered 4 times" in (tmp_path / "dead.jsonl").read_text()
+
+
+def test_an_unknown_database_stops_the_consumer_and_its_entries_wait(driver, settings, prefix, stream, tmp_path):
+    from interestgraph.errors import GraphError
+
+    client = stream.client()
+    for rec in valid(prefix, 3):
+        client.xadd(stream.stream, {"event": json.dumps(rec)})
+    elsewhere = settings.model_copy(update={"neo4j_database": "no-such-database"})
+    for _ in range(2):  # not the events' fault: nothing is dead-lettered, the entries stay pending
+        with DeadLetters(tmp_path / "dead.jsonl") as dead, pytest.raises(GraphError, match="DatabaseNotFound"):
+            StreamConsumer(stream, GraphWriter(driver, elsewhere), dead, consumer="c1", max_deliveries=2,
+                           block_ms=100).drain(idle_exit_s=0.5)
+        assert dead.count == 0 and pending(client, stream) == 3
+    # A third delivery is one too many: the entries go to the dead letters and the group moves on.
+    with DeadLetters(tmp_path / "dead.jsonl") as dead:
+        total = StreamConsumer(stream, GraphWriter(driver, elsewhere), dead, consumer="c1", max_deliveries=2,
+                               block_ms=100).drain(idle_exit_s=0.5)
+    assert total.rejected == 3 and pending(client, stream) == 0
