@@ -9,7 +9,7 @@ event ledger turns the replay into a no-op. Invalid entries (bad UTF-8, bad JSON
 entries are trimmed away (``XTRIM MINID``), so the stream stays bounded. An entry delivered
 more than ``max_deliveries`` times (its batches kept crashing or timing out their consumer) is
 dead-lettered instead of being read once more. The entry id's millisecond part is the
-acceptance time.
+acceptance time, never later than the moment the consumer reads it (producers may choose ids).
 
 Stream URLs look like ``redis://host:6379/0/events``: the last path segment names the
 stream, the one before it the database.
@@ -118,6 +118,16 @@ def entry_ms(entry_id: str | bytes) -> int:
     return int(text.split("-", 1)[0])
 
 
+def acceptance_ms(entry_id: str | bytes, now_ms: int) -> int:
+    """When an entry was accepted: its id's time, but never later than ``now_ms``.
+
+    Producers may choose entry ids (``XADD key 9999999999999-0 ...``); taken as they are, a
+    future id would make its events look accepted in the future and corrupt the freshness
+    percentiles measured from it.
+    """
+    return min(entry_ms(entry_id), now_ms)
+
+
 def _id_key(entry_id: str | bytes) -> tuple[int, int]:
     text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
     ms, _, seq = text.partition("-")
@@ -213,6 +223,7 @@ class StreamConsumer:
         events = []
         accepted: dict[str, int] = {}
         too_often = self._over_delivered(entries) if redelivered else {}
+        now_ms = int(time.time() * 1000)
         for eid, fields in entries:
             where = f"{self.spec.public_name}#{eid.decode()}"
             raw = fields.get(_FIELD_KEY, b"")
@@ -231,7 +242,7 @@ class StreamConsumer:
                 self.dead.add(Rejection(where, 0, str(e), raw[:2000].decode("utf-8", "replace")))
                 continue
             events.append(ev)
-            accepted.setdefault(ev.event_id, entry_ms(eid))
+            accepted.setdefault(ev.event_id, acceptance_ms(eid, now_ms))
         return events, accepted
 
     def _write(self, events: list[Event], accepted: dict[str, int]) -> tuple[int, int]:
@@ -288,7 +299,7 @@ class StreamConsumer:
         self.trim()
         log.info("stream batch", extra={
             "stream": self.spec.public_name, "entries": len(entries), "applied": applied,
-            "oldest_wait_s": round(time.time() - entry_ms(entries[0][0]) / 1000, 3),
+            "oldest_wait_s": round(time.time() - acceptance_ms(entries[0][0], int(time.time() * 1000)) / 1000, 3),
             "write_s": round(time.perf_counter() - started, 3)})
         return PollResult(
             entries=len(entries),

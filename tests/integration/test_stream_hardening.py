@@ -157,3 +157,14 @@ def test_an_unknown_database_stops_the_consumer_and_its_entries_wait(driver, set
         total = StreamConsumer(stream, GraphWriter(driver, elsewhere), dead, consumer="c1", max_deliveries=2,
                                block_ms=100).drain(idle_exit_s=0.5)
     assert total.rejected == 3 and pending(client, stream) == 0
+
+
+def test_a_future_entry_id_is_not_taken_as_the_acceptance_time(driver, settings, prefix, stream, tmp_path):
+    client = stream.client()
+    rec = valid(prefix, 1)[0]
+    client.xadd(stream.stream, {"event": json.dumps(rec)}, id="9999999999999-0")  # the year 2286
+    before = int(time.time() * 1000)
+    with DeadLetters(tmp_path / "dead.jsonl") as dead:
+        StreamConsumer(stream, GraphWriter(driver, settings), dead, consumer="c1", block_ms=100).drain(idle_exit_s=0.5)
+    accepted = driver.execute_query("MATCH (u:User {id: $u}) RETURN u.accepted_ms AS t", u=rec["user_id"]).records[0]
+    assert before <= accepted["t"] <= int(time.time() * 1000)

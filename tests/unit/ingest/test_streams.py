@@ -79,3 +79,10 @@ def test_a_batch_that_runs_out_of_memory_is_halved_until_it_fits(tmp_path):
 def test_an_event_that_runs_out_of_memory_alone_is_dead_lettered(tmp_path):
     (accepted, _), dead = consume(PickyWriter(max_batch=0), tmp_path, n=3)
     assert accepted == 0 and dead == 3
+
+
+def test_a_producer_chosen_entry_id_never_dates_acceptance_in_the_future():
+    from ingest.streams import acceptance_ms
+
+    assert acceptance_ms(b"9999999999999-0", 1_795_000_000_000) == 1_795_000_000_000
+    assert acceptance_ms("1794999999000-7", 1_795_000_000_000) == 1_794_999_999_000
