@@ -124,7 +124,8 @@ def follow(driver: Driver, settings: Settings, url: str, *, dead_letter: str | P
     with DeadLetters(dead_letter_path(settings, dead_letter)) as dead:
         consumer = StreamConsumer(spec, GraphWriter(driver, settings, after_commit=after_commit), dead,
                                   group=group, batch_size=batch_size, block_ms=block_ms,
-                                  max_deliveries=settings.stream_max_deliveries)
+                                  max_deliveries=settings.stream_max_deliveries,
+                                  batch_bytes=settings.stream_batch_bytes)
         if announce:
             announce(f"following {spec.stream} as {consumer.consumer} in group {group} (Ctrl-C to stop)")
         try:

@@ -46,6 +46,9 @@ CLAIM_IDLE_MS = 30_000
 # An entry read this many times without being acknowledged took its consumer down each time (a
 # crash, a kill, a timeout): the next read dead-letters it instead of trying again.
 MAX_DELIVERIES = 5
+# One batch holds at most this many bytes of entries (--follow reads up to 10,000 entries of up to
+# MAX_LINE_BYTES: 640 MB in one transaction without it).
+BATCH_BYTES = 16 * 1024 * 1024
 # What the database may refuse one batch for: its data (split to find the events it is about) or
 # its size (split until it fits); the driver raises ValueError/TypeError for values it cannot send.
 _SPLIT_ON = (RefusedGraphError, GraphMemoryError, ValueError, TypeError)
@@ -151,9 +154,11 @@ class StreamConsumer:
     def __init__(self, spec: StreamSpec, writer: GraphWriter, dead: DeadLetters, *,
                  group: str = DEFAULT_GROUP, consumer: str | None = None, batch_size: int = 2000,
                  block_ms: int = 1000, claim_idle_ms: int = CLAIM_IDLE_MS, max_deliveries: int = MAX_DELIVERIES,
-                 client: redis.Redis | None = None) -> None:
+                 batch_bytes: int = BATCH_BYTES, client: redis.Redis | None = None) -> None:
         if batch_size <= 0:
             raise InputError(f"batch_size must be > 0, got {batch_size}")
+        if batch_bytes < MAX_LINE_BYTES:
+            raise InputError(f"batch_bytes must be at least one entry's limit ({MAX_LINE_BYTES}), got {batch_bytes}")
         if max_deliveries <= 0:
             raise InputError(f"max_deliveries must be > 0, got {max_deliveries}")
         self.spec = spec
@@ -166,6 +171,7 @@ class StreamConsumer:
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
         self.max_deliveries = max_deliveries
+        self.batch_bytes = batch_bytes
         self._own_pending_done = False
         self.ensure_group()
 
@@ -177,10 +183,15 @@ class StreamConsumer:
             if "BUSYGROUP" not in str(e):
                 raise
 
+    def _round(self, read_bytes: int = 0) -> int:
+        """How many entries one read may ask for: as many as fit what is left of ``batch_bytes`` if
+        each were as large as an entry may be, and no more than what is left of ``batch_size``."""
+        return min(self.batch_size, (self.batch_bytes - read_bytes) // MAX_LINE_BYTES)
+
     def _read(self) -> tuple[list[tuple[bytes, dict[bytes, bytes]]], bool]:
         """Next entries: our own unacknowledged ones, then idle ones of others, then new ones."""
         if not self._own_pending_done:
-            resp = self.client.xreadgroup(self.group, self.consumer, {self.spec.stream: "0"}, count=self.batch_size)
+            resp = self.client.xreadgroup(self.group, self.consumer, {self.spec.stream: "0"}, count=self._round())
             got = list(resp[0][1]) if resp else []
             trimmed = [eid for eid, fields in got if not fields]  # trimmed away while pending
             if trimmed:
@@ -191,13 +202,31 @@ class StreamConsumer:
             if not trimmed:
                 self._own_pending_done = True
         claimed = self.client.xautoclaim(self.spec.stream, self.group, self.consumer, self.claim_idle_ms,
-                                         start_id="0-0", count=self.batch_size)
+                                         start_id="0-0", count=self._round())
         entries = [(eid, fields) for eid, fields in claimed[1] if fields]
         if entries:
             return entries, True
-        resp = self.client.xreadgroup(self.group, self.consumer, {self.spec.stream: ">"},
-                                      count=self.batch_size, block=self.block_ms)
-        return (list(resp[0][1]) if resp else []), False
+        return self._read_new(), False
+
+    def _read_new(self) -> list[tuple[bytes, dict[bytes, bytes]]]:
+        """New entries: at most ``batch_size`` of them and ``batch_bytes`` in all.
+
+        Redis counts entries, not bytes, so they are read in rounds, each asking for no more
+        than what is left of the byte budget could hold at the largest entry size; only the
+        first round waits (``block_ms``) for entries to come.
+        """
+        got: list[tuple[bytes, dict[bytes, bytes]]] = []
+        size = 0
+        block: int | None = self.block_ms
+        while (count := min(self._round(size), self.batch_size - len(got))) > 0:
+            resp = self.client.xreadgroup(self.group, self.consumer, {self.spec.stream: ">"}, count=count, block=block)
+            entries = list(resp[0][1]) if resp else []
+            got.extend(entries)
+            size += sum(len(k) + len(v) for _, fields in entries for k, v in fields.items())
+            if len(entries) < count:
+                break
+            block = None
+        return got
 
     def _over_delivered(self, entries: Sequence[tuple[bytes, dict[bytes, bytes]]]) -> dict[bytes, int]:
         """The redelivered ``entries`` read more than ``max_deliveries`` times, with their counts.

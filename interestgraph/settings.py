@@ -28,6 +28,7 @@ variable                                 field                      default
 ``INTERESTGRAPH_LEDGER_DAYS``            ``ledger_days``            30 (event-id replay window; at least 1)
 ``INTERESTGRAPH_STREAM_URL``             ``stream_url``             none (beat drains no stream)
 ``INTERESTGRAPH_STREAM_MAX_DELIVERIES``  ``stream_max_deliveries``  5 (then the entry is dead-lettered)
+``INTERESTGRAPH_STREAM_BATCH_BYTES``      ``stream_batch_bytes``     16 MiB (bytes of entries per batch)
 ``INTERESTGRAPH_TEXT_MODEL``             ``text_model``             bge-small-zh-v1.5 (``bge``, ``minilm``
                                                                     or a model directory)
 ``INTERESTGRAPH_SENTIMENT_MODEL``        ``sentiment_model``        the built review model
@@ -186,6 +187,8 @@ class Settings(BaseSettings):
                            expect="a stream URL such as redis://localhost:6379/0/events")
     stream_max_deliveries: PositiveInt = _var(5, env="INTERESTGRAPH_STREAM_MAX_DELIVERIES",
                                               expect="a positive integer")
+    stream_batch_bytes: int = _var(16 * 1024 * 1024, env="INTERESTGRAPH_STREAM_BATCH_BYTES",
+                                   expect="a number of bytes, at least 65536 (one entry)", ge=64 * 1024)
     text_model: str = _var("", env="INTERESTGRAPH_TEXT_MODEL",
                            expect="bge, minilm or the path of a local model directory")
     sentiment_model: Path | None = _var(None, env="INTERESTGRAPH_SENTIMENT_MODEL",

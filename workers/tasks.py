@@ -58,7 +58,8 @@ def drain_stream(url: str, max_seconds: float = 5.0, batch_size: int = 2000) -> 
                              after_commit=UserUpdater(resources.driver(), settings, resources.runtime()))
         consumer = StreamConsumer(StreamSpec.parse(url), writer, dead,
                                   consumer=f"celery-{os.getpid()}", batch_size=batch_size, block_ms=200,
-                                  max_deliveries=settings.stream_max_deliveries)
+                                  max_deliveries=settings.stream_max_deliveries,
+                                  batch_bytes=settings.stream_batch_bytes)
         return asdict(consumer.drain(max_seconds=max_seconds))
 
 

@@ -168,3 +168,18 @@ def test_a_future_entry_id_is_not_taken_as_the_acceptance_time(driver, settings,
         StreamConsumer(stream, GraphWriter(driver, settings), dead, consumer="c1", block_ms=100).drain(idle_exit_s=0.5)
     accepted = driver.execute_query("MATCH (u:User {id: $u}) RETURN u.accepted_ms AS t", u=rec["user_id"]).records[0]
     assert before <= accepted["t"] <= int(time.time() * 1000)
+
+
+def test_a_batch_holds_at_most_the_byte_budget(driver, settings, prefix, stream, tmp_path):
+    client = stream.client()
+    recs = [{**rec, "pad": "x" * 60_000} for rec in valid(prefix, 40)]  # 40 entries of ~60 KB: 2.4 MB
+    for rec in recs:
+        client.xadd(stream.stream, {"event": json.dumps(rec)})
+    budget = 1024 * 1024
+    with DeadLetters(tmp_path / "dead.jsonl") as dead:
+        consumer = StreamConsumer(stream, GraphWriter(driver, settings), dead, consumer="c1", batch_size=10_000,
+                                  batch_bytes=budget, block_ms=100)
+        first = consumer.poll()
+        assert 0 < first.entries and first.entries * 60_000 <= budget
+        rest = consumer.drain(idle_exit_s=0.5)
+    assert first.accepted + rest.accepted == len(recs) and landed(driver, prefix) == len(recs)
