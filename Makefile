@@ -49,6 +49,20 @@ endif
 export REDIS_PASSWORD
 export REDISCLI_AUTH := $(REDIS_PASSWORD)
 
+# Producers get a Redis user of their own that may only XADD (and XLEN, for publish's cap) to the
+# event streams (keys matching REDIS_STREAM_KEYS): publishing events never allows enqueueing tasks
+# or reading anything. Workers, beat and the CLI keep the default user (the broker's keys).
+REDIS_PRODUCER_PASSWORD_FILE := $(INTERESTGRAPH_HOME)/redis-producer.password
+ifndef REDIS_PRODUCER_PASSWORD
+REDIS_PRODUCER_PASSWORD := $(shell mkdir -p "$(INTERESTGRAPH_HOME)" && { [ -s "$(REDIS_PRODUCER_PASSWORD_FILE)" ] || (umask 077 && head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' > "$(REDIS_PRODUCER_PASSWORD_FILE)"); } && cat "$(REDIS_PRODUCER_PASSWORD_FILE)")
+endif
+export REDIS_PRODUCER_PASSWORD
+REDIS_STREAM_KEYS ?= events*
+REDIS_PRODUCER_ACL := on >$(REDIS_PRODUCER_PASSWORD) resetkeys ~$(REDIS_STREAM_KEYS) resetchannels -@all +xadd +xlen +ping +select
+# When producers outrun consumers, Redis refuses writes (noeviction: never drops an event or a
+# task) instead of growing without bound; publish also stops at INTERESTGRAPH_STREAM_MAX_LEN entries.
+REDIS_MAXMEMORY ?= 1gb
+
 # Python dependencies come only from the lock: uv.lock (every package, dev tools included, with
 # hashes) and requirements/recbole.txt (the MovieLens wheel, installed without its dependencies).
 # uv itself is pinned by hash in requirements/uv.txt. `make lock` re-resolves on purpose.
@@ -111,14 +125,21 @@ neo4j: venv
 redis:
 	@command -v redis-server >/dev/null || $(SUDO) apt-get install -y --no-install-recommends redis-server \
 	  || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends redis-server; }
-	@umask 077 && mkdir -p $(REDIS_DIR) && printf 'requirepass %s\n' "$$REDIS_PASSWORD" > $(REDIS_DIR)/redis.conf
+	@redis-server --version | grep -qE 'v=([7-9]|[1-9][0-9])\.' \
+	  || { echo "Redis 7 or newer is needed (ACL key permissions); found: $$(redis-server --version)" >&2; exit 1; }
+	@umask 077 && mkdir -p $(REDIS_DIR) && printf 'requirepass %s\nuser producer %s\nmaxmemory %s\nmaxmemory-policy noeviction\n' \
+	  "$$REDIS_PASSWORD" '$(REDIS_PRODUCER_ACL)' '$(REDIS_MAXMEMORY)' > $(REDIS_DIR)/redis.conf
 	@if env -u REDISCLI_AUTH redis-cli -p $(REDIS_PORT) ping 2>/dev/null | grep -q PONG; then \
 	  echo "a Redis without a password answers on :$(REDIS_PORT); stop it (redis-cli -p $(REDIS_PORT) shutdown) and run make again" >&2; exit 1; fi
 	@redis-cli -p $(REDIS_PORT) ping 2>/dev/null | grep -q PONG || (umask 077 && redis-server $(REDIS_DIR)/redis.conf --port $(REDIS_PORT) \
 	  --bind 127.0.0.1 --daemonize yes --dir $(REDIS_DIR) --pidfile $(REDIS_DIR)/redis.pid --logfile $(REDIS_DIR)/redis.log \
 	  --appendonly yes --appendfsync everysec --proto-max-bulk-len 1mb)
-	@for i in $$(seq 300); do redis-cli -p $(REDIS_PORT) ping 2>/dev/null | grep -q PONG && exit 0; sleep 0.1; done; \
-	  echo "Redis did not start (or does not accept REDIS_PASSWORD); see $(REDIS_DIR)/redis.log" >&2; exit 1
+	@for i in $$(seq 300); do redis-cli -p $(REDIS_PORT) ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done; \
+	  redis-cli -p $(REDIS_PORT) ping 2>/dev/null | grep -q PONG \
+	  || { echo "Redis did not start (or does not accept REDIS_PASSWORD); see $(REDIS_DIR)/redis.log" >&2; exit 1; }
+	@# A Redis that was already running gets the same users and limits (through stdin: no password on argv).
+	@printf 'ACL SETUSER producer reset %s\nCONFIG SET maxmemory %s\nCONFIG SET maxmemory-policy noeviction\n' \
+	  '$(REDIS_PRODUCER_ACL)' '$(REDIS_MAXMEMORY)' | redis-cli -p $(REDIS_PORT) | grep -v '^OK$$' | grep . >&2 && exit 1 || true
 
 # Always restarts, so the worker runs the code of this checkout.
 worker: venv redis worker-stop
@@ -200,7 +221,7 @@ review-model-background: venv
 
 # Secrets for docker-compose.yml, made once (0600 files in ./secrets, which git ignores).
 secrets:
-	@umask 077 && mkdir -p secrets && for f in neo4j_password redis_password; do \
+	@umask 077 && mkdir -p secrets && for f in neo4j_password redis_password redis_producer_password; do \
 	  [ -s secrets/$$f ] || head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' > secrets/$$f; done; \
 	  [ -s secrets/neo4j_auth ] || printf 'neo4j/%s' "$$(cat secrets/neo4j_password)" > secrets/neo4j_auth; \
 	  [ -s secrets/flower_basic_auth ] || printf 'flower:%s' "$$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')" > secrets/flower_basic_auth; \

@@ -83,10 +83,12 @@ def ingest(
 def publish(paths: Annotated[list[str], typer.Argument(metavar="PATH")],
             stream: Annotated[str, typer.Option("--stream", metavar="URL", help="redis://host:port/db/stream")],
             as_json: JsonFlag = False) -> None:
-    """Append event files to a Redis stream and say how many were published."""
+    """Append event files to a Redis stream and say how many were published (no Neo4j settings needed)."""
     from ingest.runner import publish_files
+    from interestgraph.settings import Settings
 
-    emit(as_json, publish_files(stream, paths), lambda p: f"published {p['published']} events to {p['stream']}")
+    emit(as_json, publish_files(Settings.without_graph(), stream, paths),
+         lambda p: f"published {p['published']} events to {p['stream']}")
 
 
 class DatasetAction(StrEnum):

@@ -125,7 +125,8 @@ def follow(driver: Driver, settings: Settings, url: str, *, dead_letter: str | P
         consumer = StreamConsumer(spec, GraphWriter(driver, settings, after_commit=after_commit), dead,
                                   group=group, batch_size=batch_size, block_ms=block_ms,
                                   max_deliveries=settings.stream_max_deliveries,
-                                  batch_bytes=settings.stream_batch_bytes)
+                                  batch_bytes=settings.stream_batch_bytes,
+                                  client=spec.client(settings.redis_password, broker_url=settings.broker_url))
         if announce:
             announce(f"following {spec.stream} as {consumer.consumer} in group {group} (Ctrl-C to stop)")
         try:
@@ -139,19 +140,26 @@ def follow(driver: Driver, settings: Settings, url: str, *, dead_letter: str | P
     return out
 
 
-def publish_files(url: str, paths: Sequence[str | Path]) -> dict[str, Any]:
+def publish_files(settings: Settings, url: str, paths: Sequence[str | Path]) -> dict[str, Any]:
     """Append event files to the Redis stream ``redis://host:port/db/stream`` (producers' side).
 
-    Lines are published as they are; consumers validate and dead-letter them.
+    Lines are published as they are; consumers validate and dead-letter them. With
+    ``REDIS_PRODUCER_PASSWORD`` the producer connects as ``REDIS_PRODUCER_USER``, who may only
+    ``XADD`` to the event streams; otherwise with the broker's password. At most
+    ``INTERESTGRAPH_STREAM_MAX_LEN`` entries wait in the stream (:class:`StreamFullError` past it).
     """
     from ingest.sources import Rejection, read_records
     from ingest.streams import StreamSpec, publish
 
     spec = StreamSpec.parse(url)
-    client = spec.client()
+    if settings.redis_producer_password.get_secret_value():
+        client = spec.client(settings.redis_producer_password, username=settings.redis_producer_user,
+                             broker_url=settings.broker_url)
+    else:
+        client = spec.client(settings.redis_password, broker_url=settings.broker_url)
     sent = 0
     for path in paths:
         records = (json.dumps(r, ensure_ascii=False) if not isinstance(r, Rejection) else r.raw
                    for _, r in read_records(Path(path)))
-        sent += len(publish(client, spec.stream, records))
+        sent += len(publish(client, spec.stream, records, max_len=settings.stream_max_len))
     return {"published": sent, "stream": spec.stream}

@@ -34,8 +34,14 @@ from ingest.deadletter import DeadLetters
 from ingest.events import Event, InvalidEvent, parse_record
 from ingest.sources import MAX_LINE_BYTES, Rejection, decode_json_record
 from ingest.writer import GraphWriter
-from interestgraph.errors import GraphMemoryError, InputError, RefusedGraphError, TransientGraphError
-from interestgraph.settings import redact_url, redis_password
+from interestgraph.errors import (
+    GraphMemoryError,
+    InputError,
+    RefusedGraphError,
+    StreamFullError,
+    TransientGraphError,
+)
+from interestgraph.settings import redact_url, redis_password, same_redis
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +49,8 @@ FIELD = "event"
 _FIELD_KEY = FIELD.encode()
 DEFAULT_GROUP = "interestgraph"
 CLAIM_IDLE_MS = 30_000
+# A stream holds at most this many entries by default (Settings.stream_max_len): publish refuses more.
+MAX_LEN = 1_000_000
 # An entry read this many times without being acknowledged took its consumer down each time (a
 # crash, a kill, a timeout): the next read dead-letters it instead of trying again.
 MAX_DELIVERIES = 5
@@ -77,17 +85,27 @@ class StreamSpec:
             raise InputError(f"stream URL must look like redis://host:port/<db>/<stream>, got {url!r}")
         return cls(urlunsplit((parts.scheme, parts.netloc, f"/{db}", "", "")), stream)
 
-    def client(self, password: str | SecretStr | None = None) -> redis.Redis:
+    def client(self, password: str | SecretStr | None = None, *, username: str | None = None,
+               broker_url: str | None = None) -> redis.Redis:
         """A client that returns bytes: entries are decoded (and may be refused) one by one.
 
-        The password is ``password`` (pass ``settings.redis_password``), else ``REDIS_PASSWORD(_FILE)``,
-        unless the URL has one.
+        Credentials: the URL's own, if it has any; else ``username`` and ``password`` (pass the
+        settings'; the password defaults to ``REDIS_PASSWORD(_FILE)``), and those only when the
+        stream lives on the broker's Redis (``broker_url``, default ``CELERY_BROKER_URL``): a URL
+        naming any other server gets no password of ours.
         """
+        if "@" in urlsplit(self.redis_url).netloc:
+            return redis.Redis.from_url(self.redis_url, decode_responses=False)
         if isinstance(password, SecretStr):
             password = password.get_secret_value()
-        has_auth = "@" in urlsplit(self.redis_url).netloc
-        pw = None if has_auth else (password if password is not None else redis_password()) or None
-        return redis.Redis.from_url(self.redis_url, password=pw, decode_responses=False)
+        broker = broker_url or os.environ.get("CELERY_BROKER_URL") or "redis://localhost:6379/0"
+        if not same_redis(self.redis_url, broker):
+            log.warning("stream is not on the broker's Redis: connecting without a password",
+                        extra={"stream": self.public_name})
+            return redis.Redis.from_url(self.redis_url, decode_responses=False)
+        pw = (password if password is not None else redis_password()) or None
+        return redis.Redis.from_url(self.redis_url, username=username if pw else None, password=pw,
+                                    decode_responses=False)
 
     @property
     def public_name(self) -> str:
@@ -96,22 +114,44 @@ class StreamSpec:
 
 
 def publish(client: redis.Redis, stream: str, records: Iterable[dict[str, Any] | str],
-            pipeline_size: int = 500) -> list[str]:
-    """``XADD`` each record (a dict or a raw JSON line); returns the entry ids in order."""
+            pipeline_size: int = 500, max_len: int = MAX_LEN) -> list[str]:
+    """``XADD`` each record (a dict or a raw JSON line); returns the entry ids in order.
+
+    A stream never holds more than ``max_len`` entries: no consumer keeping up is not a reason
+    to drop events (``MAXLEN`` would trim unread ones) or to grow without bound, so publishing
+    stops with :class:`StreamFullError` (saying how many records went in) when the next
+    pipeline would pass the cap, or when Redis itself refuses writes (``maxmemory`` with
+    ``noeviction``).
+    """
     ids: list[str] = []
-    pipe = client.pipeline(transaction=False)
-    pending = 0
+    chunk: list[bytes] = []
+
+    def send() -> None:
+        room = max_len - int(client.xlen(stream))
+        pipe = client.pipeline(transaction=False)
+        for payload in chunk[:max(room, 0)]:
+            pipe.xadd(stream, {FIELD: payload})
+        try:
+            ids.extend(pipe.execute() if room > 0 else [])
+        except redis.exceptions.OutOfMemoryError:
+            raise StreamFullError(f"Redis refuses writes (out of memory, maxmemory-policy noeviction) after "
+                                  f"{len(ids)} records were published to {stream}; publish the rest when "
+                                  "consumers have caught up") from None
+        if room < len(chunk):
+            raise StreamFullError(f"stream {stream} holds {max_len} entries, its limit (INTERESTGRAPH_STREAM_MAX_LEN): "
+                                  f"{len(ids)} records were published, the rest were not; is a consumer running?")
+        chunk.clear()
+
     for n, rec in enumerate(records):
         payload = rec if isinstance(rec, str) else json.dumps(rec, ensure_ascii=False)
-        if len(payload.encode("utf-8", "surrogatepass")) > MAX_LINE_BYTES:
+        data = payload.encode("utf-8", "surrogatepass")
+        if len(data) > MAX_LINE_BYTES:
             raise InputError(f"record {n + 1} is longer than {MAX_LINE_BYTES} bytes, the limit of a stream entry")
-        pipe.xadd(stream, {FIELD: payload.encode("utf-8", "surrogatepass")})
-        pending += 1
-        if pending >= pipeline_size:
-            ids.extend(pipe.execute())
-            pending = 0
-    if pending:
-        ids.extend(pipe.execute())
+        chunk.append(data)
+        if len(chunk) >= pipeline_size:
+            send()
+    if chunk:
+        send()
     return ids
 
 

@@ -13,6 +13,7 @@
      |    +-- RefusedGraphError   the database refused the statement's data: the same input fails again
      |    +-- GraphMemoryError    the transaction ran out of memory: retry it smaller, not as it is
      +-- NotFoundError            a user or item id that the graph does not hold
+     +-- StreamFullError          an event stream holds as much as it may: publish later
      +-- InputError               a command argument or input file is unusable
 
 Bad *events* are not errors: they are dead-lettered with their line number and reason,
@@ -74,6 +75,11 @@ class GraphMemoryError(GraphError):
 
 class NotFoundError(InterestGraphError):
     """An id the graph does not hold."""
+
+
+class StreamFullError(InterestGraphError):
+    """An event stream is at its cap (entries, or the Redis server's memory): nothing more is
+    accepted until consumers catch up; the message says how much was published."""
 
 
 class InputError(InterestGraphError):

@@ -183,3 +183,64 @@ def test_a_batch_holds_at_most_the_byte_budget(driver, settings, prefix, stream,
         assert 0 < first.entries and first.entries * 60_000 <= budget
         rest = consumer.drain(idle_exit_s=0.5)
     assert first.accepted + rest.accepted == len(recs) and landed(driver, prefix) == len(recs)
+
+
+# --- producers: what they may do, and how much -------------------------------------------
+
+@pytest.fixture
+def producer(prefix):
+    """A producer's connection: the Redis user `make` creates for them, with their password only."""
+    password = os.environ.get("REDIS_PRODUCER_PASSWORD")
+    assert password, "make sets REDIS_PRODUCER_PASSWORD"
+    client = redis.Redis.from_url(BROKER, username="producer", password=password)
+    yield client
+    redis.Redis.from_url(BROKER, password=redis_password()).delete(f"events-{prefix}", f"events-{prefix}-cli")
+
+
+def test_producers_may_only_add_events_to_the_event_streams(producer, prefix):
+    assert producer.xadd(f"events-{prefix}", {"event": b"{}"})
+    refused = {
+        "enqueue a task": lambda: producer.lpush("ingest", b'{"task": "interestgraph.ingest.drain_stream"}'),
+        "write a broker key": lambda: producer.xadd("celery", {"x": b"1"}),
+        "read the stream": lambda: producer.xrange(f"events-{prefix}"),
+        "read a result": lambda: producer.get("celery-task-meta-1"),
+        "list keys": lambda: producer.keys("*"),
+        "delete the stream": lambda: producer.delete(f"events-{prefix}"),
+        "trim the stream": lambda: producer.xtrim(f"events-{prefix}", maxlen=0),
+        "write another key": lambda: producer.xadd(f"{prefix}not-events", {"event": b"{}"}),
+        "reconfigure Redis": lambda: producer.config_set("maxmemory", "0"),
+        "publish on a channel": lambda: producer.publish("celeryev", b"x"),
+    }
+    for what, attempt in refused.items():
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            attempt()
+            pytest.fail(f"a producer could {what}")
+
+
+def test_publish_uses_the_producer_user_when_it_has_its_password(producer, prefix, events_file):
+    import subprocess
+    import sys
+
+    path = events_file(valid(prefix, 3))
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_PASSWORD", "REDISCLI_AUTH")}
+    out = subprocess.run([sys.executable, "-m", "cli", "publish", str(path), "--stream",
+                          f"{BROKER}/events-{prefix}-cli", "--json"], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["published"] == 3
+
+
+def test_a_full_stream_refuses_more_and_says_how_much_went_in(stream, prefix):
+    from ingest.streams import publish
+    from interestgraph.errors import StreamFullError
+
+    client = stream.client()
+    with pytest.raises(StreamFullError, match="holds 50 entries, its limit.*50 records were published"):
+        publish(client, stream.stream, valid(prefix, 80), pipeline_size=20, max_len=50)
+    assert client.xlen(stream.stream) == 50  # nothing past the cap, and nothing dropped
+
+
+def test_redis_refuses_writes_rather_than_evicting_when_full(stream):
+    client = stream.client()
+    config = client.config_get("maxmemory*")
+    assert config["maxmemory-policy"] == "noeviction" and int(config["maxmemory"]) > 0

@@ -86,3 +86,57 @@ def test_a_producer_chosen_entry_id_never_dates_acceptance_in_the_future():
 
     assert acceptance_ms(b"9999999999999-0", 1_795_000_000_000) == 1_795_000_000_000
     assert acceptance_ms("1794999999000-7", 1_795_000_000_000) == 1_794_999_999_000
+
+
+# --- whose password goes where -----------------------------------------------------------
+
+def sent_password(client):
+    return client.connection_pool.connection_kwargs.get("password")
+
+
+def test_our_password_goes_only_to_the_brokers_redis():
+    broker = "redis://localhost:6390/0"
+    assert sent_password(StreamSpec.parse("redis://localhost:6390/0/events").client("pw", broker_url=broker)) == "pw"
+    assert sent_password(StreamSpec.parse("redis://localhost:6390/3/events").client("pw", broker_url=broker)) == "pw"
+    for elsewhere in ("redis://attacker.example:6390/0/events", "redis://localhost:6391/0/events",
+                      "rediss://localhost:6390/0/events", "redis://127.0.0.1:6390/0/events"):
+        assert sent_password(StreamSpec.parse(elsewhere).client("pw", broker_url=broker)) is None, elsewhere
+    # Credentials written into the URL are the caller's explicit choice.
+    assert sent_password(StreamSpec.parse("redis://u:own@elsewhere:1/0/events").client("pw", broker_url=broker)) \
+        == "own"
+
+
+def test_a_drain_task_consumes_the_configured_stream_only():
+    from interestgraph.errors import ConfigError, InputError
+    from interestgraph.settings import Settings
+    from workers.tasks import stream_to_drain
+
+    s = Settings.without_graph({"INTERESTGRAPH_STREAM_URL": "redis://redis:6379/0/events"})
+    assert stream_to_drain(s, None) == stream_to_drain(s, "redis://redis:6379/0/events") == s.stream_url
+    with pytest.raises(InputError, match="INTERESTGRAPH_STREAM_URL only"):
+        stream_to_drain(s, "redis://attacker.example:6379/0/events")
+    with pytest.raises(ConfigError):
+        stream_to_drain(Settings.without_graph({}), "redis://attacker.example:6379/0/events")
+
+
+def test_a_producer_sees_stream_full_when_redis_refuses_writes():
+    import redis
+
+    from ingest.streams import publish
+    from interestgraph.errors import StreamFullError
+
+    class FullRedis:  # maxmemory reached under noeviction: Redis answers every XADD with -OOM
+        def xlen(self, stream):
+            return 0
+
+        def pipeline(self, transaction=False):
+            return self
+
+        def xadd(self, *args, **kwargs):
+            pass
+
+        def execute(self):
+            raise redis.exceptions.OutOfMemoryError("command not allowed when used memory > 'maxmemory'")
+
+    with pytest.raises(StreamFullError, match="Redis refuses writes .* after 0 records"):
+        publish(FullRedis(), "events", [{"event_id": "e1"}])
