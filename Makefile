@@ -204,7 +204,7 @@ services: neo4j redis schema models worker
 # the answers are printed, so neither slows the other on 2 cores (reviews keep their
 # star-rating sentiment until the worker's text pass scores them).
 demo: neo4j redis schema worker browser-assets
-	$(IG) ingest ingest/samples/demo_events.jsonl
+	$(IG) ingest --backfill ingest/samples/demo_events.jsonl
 	$(IG) train --model gin --prefix demo-
 	$(IG) recommend demo-u1 --k 5 --why --prefix demo-
 	$(IG) similar demo-u1 --k 5 --prefix demo-

@@ -32,6 +32,7 @@ from pydantic import SecretStr
 
 from ingest.deadletter import DeadLetters
 from ingest.events import Event, InvalidEvent, parse_record
+from ingest.ledger import ReplayWindow
 from ingest.sources import MAX_LINE_BYTES, Rejection, decode_json_record
 from ingest.writer import GraphWriter
 from interestgraph.errors import (
@@ -194,7 +195,8 @@ class StreamConsumer:
     def __init__(self, spec: StreamSpec, writer: GraphWriter, dead: DeadLetters, *,
                  group: str = DEFAULT_GROUP, consumer: str | None = None, batch_size: int = 2000,
                  block_ms: int = 1000, claim_idle_ms: int = CLAIM_IDLE_MS, max_deliveries: int = MAX_DELIVERIES,
-                 batch_bytes: int = BATCH_BYTES, client: redis.Redis | None = None) -> None:
+                 batch_bytes: int = BATCH_BYTES, window: ReplayWindow | None = None,
+                 client: redis.Redis | None = None) -> None:
         if batch_size <= 0:
             raise InputError(f"batch_size must be > 0, got {batch_size}")
         if batch_bytes < MAX_LINE_BYTES:
@@ -212,6 +214,7 @@ class StreamConsumer:
         self.claim_idle_ms = claim_idle_ms
         self.max_deliveries = max_deliveries
         self.batch_bytes = batch_bytes
+        self.window = window
         self._own_pending_done = False
         self.ensure_group()
 
@@ -287,7 +290,7 @@ class StreamConsumer:
         """Events of ``entries``; every entry that is not one is dead-lettered, never raised.
 
         A redelivered entry read more than ``max_deliveries`` times is dead-lettered unread: its
-        batch has taken a consumer down that often.
+        batch has taken a consumer down that often. With a ``window``, so are events dated before it.
         """
         events = []
         accepted: dict[str, int] = {}
@@ -309,6 +312,10 @@ class StreamConsumer:
                 ev = parse_record(rec)
             except InvalidEvent as e:
                 self.dead.add(Rejection(where, 0, str(e), raw[:2000].decode("utf-8", "replace")))
+                continue
+            too_old = self.window.refusal(ev.ts_ms, now_ms) if self.window is not None else None
+            if too_old is not None:
+                self.dead.add(Rejection(where, 0, too_old, raw[:2000].decode("utf-8", "replace")))
                 continue
             events.append(ev)
             accepted.setdefault(ev.event_id, acceptance_ms(eid, now_ms))

@@ -47,14 +47,16 @@ class GraphWriter:
     """Writes validated events to Neo4j in batches.
 
     ``after_commit`` receives the ids of the users whose events a batch applied, once it
-    has committed, and returns how many of them it re-embedded.
+    has committed, and returns how many of them it re-embedded. ``keep_ids`` (a backfill)
+    records the batches' ids so that pruning the ledger never drops them.
     """
 
     def __init__(self, driver: Driver, settings: Settings,
-                 after_commit: Callable[[list[str]], int] | None = None) -> None:
+                 after_commit: Callable[[list[str]], int] | None = None, keep_ids: bool = False) -> None:
         self._driver = driver
         self._settings = settings
         self._after_commit = after_commit
+        self._keep_ids = keep_ids
 
     def write(self, events: Sequence[Event], now_ms: int | None = None,
               accepted: Mapping[str, int] | None = None) -> BatchResult:
@@ -119,7 +121,7 @@ class GraphWriter:
                                                                           rows=rows.searches)])
         if interests:
             run(tx, "ingest/update_interests", rows=interests, half_life_ms=h, max_categories=MAX_CATEGORIES)
-        run(tx, "ingest/record_seen_events", ids=rows.event_ids, now_ms=now_ms)
+        run(tx, "ingest/record_seen_events", ids=rows.event_ids, now_ms=now_ms, kept=self._keep_ids)
 
 
 def unique_events(events: Sequence[Event]) -> dict[str, Event]:

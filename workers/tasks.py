@@ -54,6 +54,7 @@ def drain_stream(url: str | None = None, max_seconds: float = 5.0, batch_size: i
     from dataclasses import asdict
 
     from ingest.deadletter import DeadLetters
+    from ingest.ledger import ReplayWindow
     from ingest.runner import dead_letter_path
     from ingest.streams import StreamConsumer, StreamSpec
 
@@ -65,7 +66,7 @@ def drain_stream(url: str | None = None, max_seconds: float = 5.0, batch_size: i
         consumer = StreamConsumer(spec, writer, dead,
                                   consumer=f"celery-{os.getpid()}", batch_size=batch_size, block_ms=200,
                                   max_deliveries=settings.stream_max_deliveries,
-                                  batch_bytes=settings.stream_batch_bytes,
+                                  batch_bytes=settings.stream_batch_bytes, window=ReplayWindow(settings.ledger_days),
                                   client=spec.client(settings.redis_password, broker_url=settings.broker_url))
         return asdict(consumer.drain(max_seconds=max_seconds))
 
