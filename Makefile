@@ -72,7 +72,7 @@ UV := $(UV_DIR)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 DEPS_STAMP := $(VENV)/.deps-$(shell cat uv.lock requirements/recbole.txt | sha256sum | cut -c1-12)
 
-.PHONY: lock lock-check fresh-check review-model-background secrets help demo test venv neo4j redis worker worker-stop schema models services stop lint unit integration chromium browser-assets browser-assets-stop
+.PHONY: lock neo4j-lock lock-check fresh-check review-model-background secrets help demo test venv neo4j redis worker worker-stop schema models services stop lint unit integration chromium browser-assets browser-assets-stop
 
 help:
 	@echo "make demo   set up everything, ingest the sample events, refresh embeddings via Celery, recommend"
@@ -98,11 +98,20 @@ venv: $(DEPS_STAMP)
 	  --inexact --extra dev --python $(PYTHON) --reinstall-package interestgraph && echo "$(CURDIR)" > $(VENV)/.src; }
 
 # Re-resolve every Python dependency to the newest versions pyproject.toml allows (run it on
-# purpose, commit the lock on its own, then run `make fresh-check`).
+# purpose, commit the lock on its own, then run `make fresh-check`), and re-pin the Neo4j jars.
 lock: $(UV)
 	$(UV) lock --upgrade
 	echo "uv==$(UV_VERSION)" | $(UV) pip compile - -q --generate-hashes --no-header --python-platform linux -o requirements/uv.txt
 	echo "recbole==1.2.1" | $(UV) pip compile - -q --generate-hashes --no-header --no-deps -o requirements/recbole.txt
+	tmp=$$(mktemp) && $(UV) export -q --frozen --no-emit-project --no-header -o $$tmp \
+	  && echo "flower" | $(UV) pip compile - -q --generate-hashes --no-header --python-platform linux --python-version 3.11 \
+	    -c $$tmp -o requirements/flower.txt; rc=$$?; rm -f $$tmp; exit $$rc
+	@$(MAKE) --no-print-directory neo4j-lock
+
+# The sha256 of every jar the Neo4j assembly resolves (neo4j_local/assembly/jars.sha256): rewrite it
+# on purpose after changing a version in neo4j_local/assembly/*.xml; `neo4j install` checks it.
+neo4j-lock: venv
+	$(IG) neo4j lock
 
 # Fails when pyproject.toml and uv.lock disagree.
 lock-check: $(UV)
@@ -122,9 +131,14 @@ fresh-check:
 neo4j: venv
 	@$(IG) neo4j start
 
+# Debian packages are pinned to an upstream line, not an exact version: Debian's mirrors keep only the
+# newest revision of each suite, so an exact pin breaks a fresh machine at the next security update
+# (apt: "Version ... was not found"). Redis stays on 7.0.x (Debian 12's; ACL key permissions need 7).
+REDIS_APT_VERSION ?= 5:7.0.*
+FONT_APT_VERSION ?= 0.2.0*
 redis:
-	@command -v redis-server >/dev/null || $(SUDO) apt-get install -y --no-install-recommends redis-server \
-	  || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends redis-server; }
+	@command -v redis-server >/dev/null || $(SUDO) apt-get install -y --no-install-recommends "redis-server=$(REDIS_APT_VERSION)" \
+	  || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends "redis-server=$(REDIS_APT_VERSION)"; }
 	@redis-server --version | grep -qE 'v=([7-9]|[1-9][0-9])\.' \
 	  || { echo "Redis 7 or newer is needed (ACL key permissions); found: $$(redis-server --version)" >&2; exit 1; }
 	@umask 077 && mkdir -p $(REDIS_DIR) && printf 'requirepass %s\nuser producer %s\nmaxmemory %s\nmaxmemory-policy noeviction\n' \
@@ -163,11 +177,16 @@ pid=$$(cat $(1) 2>/dev/null); \
 endef
 
 # Chromium and its driver for the Browser test, a CJK font for report pictures (Debian
-# packages); skipped when present.
+# packages); skipped when present. Chromium is not pinned: Debian's security updates move it to
+# each new major and drop the previous one. What must hold is that the driver matches the browser.
+CHROMIUM_PACKAGES := chromium chromium-driver "fonts-wqy-microhei=$(FONT_APT_VERSION)"
 chromium:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list :lang=zh 2>/dev/null | grep -q . \
-	  || $(SUDO) apt-get install -y --no-install-recommends chromium chromium-driver fonts-wqy-microhei \
-	  || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium chromium-driver fonts-wqy-microhei; }
+	  || $(SUDO) apt-get install -y --no-install-recommends $(CHROMIUM_PACKAGES) \
+	  || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $(CHROMIUM_PACKAGES); }
+	@browser=$$(chromium --version | grep -oE '[0-9]+(\.[0-9]+){3}'); driver=$$(chromedriver --version | grep -oE '[0-9]+(\.[0-9]+){3}'); \
+	  [ -n "$$browser" ] && [ "$$browser" = "$$driver" ] \
+	  || { echo "chromium ($$browser) and chromedriver ($$driver) differ; install both from one suite: apt-get install chromium chromium-driver" >&2; exit 1; }
 
 # Serves Neo4j Browser's style and analyst guide on :7476; neo4j.conf's browser.post_connect_cmd
 # loads both on connect. Always restarts, so it serves this checkout's files. The server gets a

@@ -23,14 +23,27 @@ class Neo4jAction(StrEnum):
     stop = "stop"
     status = "status"
     install = "install"
+    lock = "lock"
 
 
-def neo4j(action: Annotated[Neo4jAction, typer.Argument(metavar="ACTION", help="start|stop|status|install")],
+def neo4j(action: Annotated[Neo4jAction, typer.Argument(metavar="ACTION",
+                                                        help="start|stop|status|install|lock")],
           force: Annotated[bool, typer.Option("--force", help="install: re-assemble even if current")] = False,
           as_json: JsonFlag = False) -> None:
-    """Start, stop, install or report on the local Neo4j server."""
+    """Start, stop, install or report on the local Neo4j server, or rewrite its jar lock (``lock``:
+    resolve the assembly and pin every jar's sha256 in neo4j_local/assembly/jars.sha256)."""
     from interestgraph.settings import resolve_home
     from neo4j_local import launcher
+
+    if action is Neo4jAction.lock:
+        from pathlib import Path
+
+        import neo4j_local
+
+        path = Path(neo4j_local.__file__).parent / "assembly" / "jars.sha256"
+        jars = launcher.write_lock(path)
+        emit(as_json, {"lock": str(path), "jars": jars}, lambda p: f"pinned {p['jars']} jars in {p['lock']}")
+        return
 
     s = optional_settings()
     layout = launcher.Layout.under(s.home if s else resolve_home())

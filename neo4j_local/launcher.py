@@ -24,6 +24,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from interestgraph.errors import LocalServiceError, PortTakenError, ToolMissingError
+from neo4j_local import jar_lock
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +89,11 @@ class Layout:
 
 @dataclass(frozen=True)
 class Artifact:
-    """One resolved jar: ``group:artifact[:classifier]`` and its file in ~/.m2."""
+    """One resolved jar: ``group:artifact[:classifier]``, its version and its file in ~/.m2."""
 
     key: str
     path: Path
+    version: str = ""
 
     @classmethod
     def parse(cls, line: str) -> Artifact | None:
@@ -104,7 +106,12 @@ class Artifact:
         group, artifact = coords[0], coords[1]
         classifier = coords[3] if len(coords) == 6 else ""
         key = f"{group}:{artifact}" + (f":{classifier}" if classifier else "")
-        return cls(key, Path(path))
+        return cls(key, Path(path), coords[-2])
+
+    @property
+    def coords(self) -> str:
+        """``group:artifact[:classifier]:version``, as the jar lock names it."""
+        return f"{self.key}:{self.version}"
 
 
 def make_private(layout: Layout) -> None:
@@ -178,11 +185,27 @@ def _resolve(pom_text: str, workdir: Path, label: str) -> list[Artifact]:
     return arts
 
 
+def resolve_assembly() -> tuple[list[Artifact], list[Artifact]]:
+    """The server's and the plugins' jars as Maven resolves them (downloads go into ~/.m2 once)."""
+    with tempfile.TemporaryDirectory(prefix="ig-neo4j-") as tmp:
+        return (_resolve(_assembly_text("server.xml"), Path(tmp), "server"),
+                _resolve(_assembly_text("plugins.xml"), Path(tmp), "plugins"))
+
+
+def write_lock(path: Path) -> int:
+    """Resolve the assembly and write its jar lock to ``path`` (on purpose: ``make neo4j-lock``); returns the jars."""
+    server, plugins = resolve_assembly()
+    jars = [(a.coords, a.path) for a in server + plugins]
+    path.write_text(jar_lock.render(jars), encoding="utf-8")
+    return len({coords for coords, _ in jars})
+
+
 def install(layout: Layout, *, bolt_port: int = BOLT_PORT, http_port: int = HTTP_PORT,
             force: bool = False) -> bool:
     """Assemble the server under ``layout``; returns False when it was already current.
 
     Resolves the server and plugin jars with Maven (downloads happen once, into ~/.m2),
+    refuses unless each is the jar ``assembly/jars.sha256`` pins (see :mod:`neo4j_local.jar_lock`),
     keeps one copy of each ``group:artifact`` with the server's version winning, and
     writes ``conf/neo4j.conf``. ``data/`` is never touched.
     """
@@ -193,9 +216,9 @@ def install(layout: Layout, *, bolt_port: int = BOLT_PORT, http_port: int = HTTP
         return False
     log.info("assembling Neo4j 5.26 Community + APOC + GDS + Browser from Maven Central "
              "(the first time downloads ~180 MB into ~/.m2)", extra={"into": str(layout.root)})
-    with tempfile.TemporaryDirectory(prefix="ig-neo4j-") as tmp:
-        server = _resolve(_assembly_text("server.xml"), Path(tmp), "server")
-        plugins = _resolve(_assembly_text("plugins.xml"), Path(tmp), "plugins")
+    server, plugins = resolve_assembly()
+    # Nothing is copied unless every jar is the one the lock pins (version and sha256).
+    jar_lock.verify([(a.coords, a.path) for a in server + plugins], jar_lock.checked_in())
     server_keys = {a.key for a in server}
     for folder, arts in ((layout.lib, server), (layout.plugins, [a for a in plugins if a.key not in server_keys])):
         if folder.exists():

@@ -9,10 +9,12 @@ from neo4j_local import launcher
 
 def test_artifact_parse_with_and_without_classifier():
     a = launcher.Artifact.parse("   org.neo4j:neo4j:jar:5.26.30:compile:/m2/neo4j-5.26.30.jar")
-    assert a == launcher.Artifact("org.neo4j:neo4j", Path("/m2/neo4j-5.26.30.jar"))
+    assert a == launcher.Artifact("org.neo4j:neo4j", Path("/m2/neo4j-5.26.30.jar"), "5.26.30")
+    assert a.coords == "org.neo4j:neo4j:5.26.30"
     b = launcher.Artifact.parse(
         "io.netty:netty-transport-native-epoll:jar:linux-x86_64:4.1.1:compile:/m2/x-linux-x86_64.jar")
     assert b is not None and b.key == "io.netty:netty-transport-native-epoll:linux-x86_64"
+    assert b.coords == "io.netty:netty-transport-native-epoll:linux-x86_64:4.1.1"
     assert launcher.Artifact.parse("The following files have been resolved:") is None
 
 
