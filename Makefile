@@ -58,7 +58,8 @@ REDIS_PRODUCER_PASSWORD := $(shell mkdir -p "$(INTERESTGRAPH_HOME)" && { [ -s "$
 endif
 export REDIS_PRODUCER_PASSWORD
 REDIS_STREAM_KEYS ?= events*
-REDIS_PRODUCER_ACL := on >$(REDIS_PRODUCER_PASSWORD) resetkeys ~$(REDIS_STREAM_KEYS) resetchannels -@all +xadd +xlen +ping +select
+# The rules without the password: recipes add it from the environment, so it never is on a command line.
+REDIS_PRODUCER_ACL := on resetkeys ~$(REDIS_STREAM_KEYS) resetchannels -@all +xadd +xlen +ping +select
 # When producers outrun consumers, Redis refuses writes (noeviction: never drops an event or a
 # task) instead of growing without bound; publish also stops at INTERESTGRAPH_STREAM_MAX_LEN entries.
 REDIS_MAXMEMORY ?= 1gb
@@ -122,7 +123,7 @@ lock-check: $(UV)
 # (its services are stopped and the directory removed afterwards, pass or fail).
 fresh-check:
 	@tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/interestgraph-fresh.XXXXXX"); start=$$(date +%s); \
-	  run() { env -u NEO4J_PASSWORD -u REDIS_PASSWORD -u REDISCLI_AUTH INTERESTGRAPH_HOME="$$tmp/home" \
+	  run() { env -u NEO4J_PASSWORD -u REDIS_PASSWORD -u REDIS_PRODUCER_PASSWORD -u REDISCLI_AUTH INTERESTGRAPH_HOME="$$tmp/home" \
 	    REDIS_PORT=6390 UV_CACHE_DIR="$$tmp/uv-cache" $(MAKE) --no-print-directory VENV="$$tmp/venv" "$$@"; }; \
 	  run test; rc=$$?; run stop >/dev/null 2>&1; rm -rf "$$tmp"; \
 	  if [ $$rc = 0 ]; then echo "fresh-check: passed in $$(( $$(date +%s) - start )) s (empty venv, uv cache and home)"; \
@@ -141,8 +142,8 @@ redis:
 	  || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends "redis-server=$(REDIS_APT_VERSION)"; }
 	@redis-server --version | grep -qE 'v=([7-9]|[1-9][0-9])\.' \
 	  || { echo "Redis 7 or newer is needed (ACL key permissions); found: $$(redis-server --version)" >&2; exit 1; }
-	@umask 077 && mkdir -p $(REDIS_DIR) && printf 'requirepass %s\nuser producer %s\nmaxmemory %s\nmaxmemory-policy noeviction\n' \
-	  "$$REDIS_PASSWORD" '$(REDIS_PRODUCER_ACL)' '$(REDIS_MAXMEMORY)' > $(REDIS_DIR)/redis.conf
+	@umask 077 && mkdir -p $(REDIS_DIR) && printf 'requirepass %s\nuser producer %s >%s\nmaxmemory %s\nmaxmemory-policy noeviction\n' \
+	  "$$REDIS_PASSWORD" '$(REDIS_PRODUCER_ACL)' "$$REDIS_PRODUCER_PASSWORD" '$(REDIS_MAXMEMORY)' > $(REDIS_DIR)/redis.conf
 	@if env -u REDISCLI_AUTH redis-cli -p $(REDIS_PORT) ping 2>/dev/null | grep -q PONG; then \
 	  echo "a Redis without a password answers on :$(REDIS_PORT); stop it (redis-cli -p $(REDIS_PORT) shutdown) and run make again" >&2; exit 1; fi
 	@redis-cli -p $(REDIS_PORT) ping 2>/dev/null | grep -q PONG || (umask 077 && redis-server $(REDIS_DIR)/redis.conf --port $(REDIS_PORT) \
@@ -152,8 +153,8 @@ redis:
 	  redis-cli -p $(REDIS_PORT) ping 2>/dev/null | grep -q PONG \
 	  || { echo "Redis did not start (or does not accept REDIS_PASSWORD); see $(REDIS_DIR)/redis.log" >&2; exit 1; }
 	@# A Redis that was already running gets the same users and limits (through stdin: no password on argv).
-	@printf 'ACL SETUSER producer reset %s\nCONFIG SET maxmemory %s\nCONFIG SET maxmemory-policy noeviction\n' \
-	  '$(REDIS_PRODUCER_ACL)' '$(REDIS_MAXMEMORY)' | redis-cli -p $(REDIS_PORT) | grep -v '^OK$$' | grep . >&2 && exit 1 || true
+	@printf 'ACL SETUSER producer reset %s >%s\nCONFIG SET maxmemory %s\nCONFIG SET maxmemory-policy noeviction\n' \
+	  '$(REDIS_PRODUCER_ACL)' "$$REDIS_PRODUCER_PASSWORD" '$(REDIS_MAXMEMORY)' | redis-cli -p $(REDIS_PORT) | grep -v '^OK$$' | grep . >&2 && exit 1 || true
 
 # Always restarts, so the worker runs the code of this checkout.
 worker: venv redis worker-stop
