@@ -132,12 +132,15 @@ def publish(client: redis.Redis, stream: str, records: Iterable[dict[str, Any] |
         pipe = client.pipeline(transaction=False)
         for payload in chunk[:max(room, 0)]:
             pipe.xadd(stream, {FIELD: payload})
-        try:
-            ids.extend(pipe.execute() if room > 0 else [])
-        except redis.exceptions.OutOfMemoryError:
+        replies = pipe.execute(raise_on_error=False) if room > 0 else []
+        ids.extend(r for r in replies if not isinstance(r, Exception))
+        refused = [r for r in replies if isinstance(r, Exception)]
+        if any(isinstance(r, redis.exceptions.OutOfMemoryError) for r in refused):
             raise StreamFullError(f"Redis refuses writes (out of memory, maxmemory-policy noeviction) after "
                                   f"{len(ids)} records were published to {stream}; publish the rest when "
-                                  "consumers have caught up") from None
+                                  "consumers have caught up")
+        if refused:
+            raise refused[0]
         if room < len(chunk):
             raise StreamFullError(f"stream {stream} holds {max_len} entries, its limit (INTERESTGRAPH_STREAM_MAX_LEN): "
                                   f"{len(ids)} records were published, the rest were not; is a consumer running?")

@@ -135,8 +135,8 @@ def test_a_producer_sees_stream_full_when_redis_refuses_writes():
         def xadd(self, *args, **kwargs):
             pass
 
-        def execute(self):
-            raise redis.exceptions.OutOfMemoryError("command not allowed when used memory > 'maxmemory'")
+        def execute(self, raise_on_error=True):  # the first XADD fits, the second does not
+            return [b"1-0", redis.exceptions.OutOfMemoryError("command not allowed when used memory > 'maxmemory'")]
 
-    with pytest.raises(StreamFullError, match="Redis refuses writes .* after 0 records"):
-        publish(FullRedis(), "events", [{"event_id": "e1"}])
+    with pytest.raises(StreamFullError, match="Redis refuses writes .* after 1 records"):
+        publish(FullRedis(), "events", [{"event_id": "e1"}, {"event_id": "e2"}])
