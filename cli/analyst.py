@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +13,9 @@ import typer
 from cli.common import Command, driver, positive_int, settings
 from cli.output import JsonFlag, cell, csv_rows, emit, table
 from interestgraph.errors import InputError
+
+# A report's default file name holds at most this many bytes of its user's id (file names end at 255).
+NAME_BYTES = 100
 
 
 def query(name: Annotated[str | None, typer.Argument(
@@ -83,13 +87,27 @@ def report(user_id: Annotated[str | None, typer.Argument(metavar="USER_ID")] = N
     if users:
         cohort["users"] = [u for u in users.split(",") if u]
     name = user_id or "cohort-" + (segment or "users")
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
     with driver(s) as d:
         built = (user_report(d, s, user_id, k=k, step_days=step_days) if user_id
                  else cohort_report(d, s, cohort, k=k, step_days=step_days))
-    path = write(built, Path(out) if out else s.home / "reports" / f"{safe}.html")
+    path = write(built, Path(out) if out else s.home / "reports" / report_file_name(name))
     emit(as_json, {"report": str(path), "title": built.title, "sections": [x.title for x in built.sections]},
          lambda p: f"{p['title']}: wrote {p['report']}")
+
+
+def report_file_name(name: str) -> str:
+    """The default file name of ``name``'s report (a user id or a cohort's name).
+
+    Its letters, digits, ``-``, ``_`` and ``.`` (others become ``_``), at most ``NAME_BYTES``
+    bytes of them, so a 256-character id stays under the file system's 255-byte limit; when
+    anything was cut or replaced, a hash of the whole name follows, so two names never share a
+    file.
+    """
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+    if safe == name and len(safe.encode("utf-8")) <= NAME_BYTES:
+        return f"{safe}.html"
+    cut = safe.encode("utf-8")[:NAME_BYTES].decode("utf-8", "ignore")
+    return f"{cut}-{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}.html"
 
 
 COMMANDS: list[Command] = [

@@ -32,8 +32,14 @@ def configure_logging() -> None:
     configure(os.environ.get("INTERESTGRAPH_LOG_LEVEL", "WARNING").upper())
 
 
+# What the commands write (dead letters, models, the text-vector cache, reports) is the shop's
+# data: owner only, like the services make starts (`umask 077`).
+UMASK = 0o077
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns its exit status (2 for usage errors and errors of our tree)."""
+    os.umask(UMASK)
     try:
         configure_logging()
     except InterestGraphError as e:  # INTERESTGRAPH_LOG_LEVEL is not a level

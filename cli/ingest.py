@@ -57,6 +57,9 @@ def ingest(
     batch_size: BatchSize = 10000,
     no_text: Annotated[bool, typer.Option(
         "--no-text", help="leave titles, queries and reviews to the nlp workers")] = False,
+    backfill: Annotated[bool, typer.Option(
+        "--backfill", help="load history on purpose: accept events older than the replay window "
+                           "(INTERESTGRAPH_LEDGER_DAYS) and keep their ids for good")] = False,
     as_json: JsonFlag = False,
 ) -> int:
     """Exit status 0 when every line landed, 1 when some were rejected (see the dead-letter file)."""
@@ -67,7 +70,8 @@ def ingest(
         with driver(s) as d:
             out = runner.follow(d, s, follow, dead_letter=dead_letter, group=group, batch_size=batch_size,
                                 block_ms=block_ms, max_seconds=max_seconds, idle_exit=idle_exit,
-                                after_commit=embedder(d, s, not no_embed), announce=None if as_json else say)
+                                after_commit=embedder(d, s, not no_embed), announce=None if as_json else say,
+                                backfill=backfill)
         emit(as_json, out, lambda p: summary({"accepted": 0, "rejected": 0, "duplicates": 0, **p}))
         return 1 if out.get("rejected") else 0
     if not paths:
@@ -75,7 +79,7 @@ def ingest(
     with driver(s) as d:
         out = runner.ingest_files(d, s, paths, dead_letter=dead_letter, batch_size=batch_size,
                                   after_commit=embedder(d, s, not no_embed), text=not no_text,
-                                  quiet=as_json)
+                                  quiet=as_json, backfill=backfill)
     emit(as_json, out, summary)
     return 1 if out["rejected"] else 0
 
@@ -83,10 +87,12 @@ def ingest(
 def publish(paths: Annotated[list[str], typer.Argument(metavar="PATH")],
             stream: Annotated[str, typer.Option("--stream", metavar="URL", help="redis://host:port/db/stream")],
             as_json: JsonFlag = False) -> None:
-    """Append event files to a Redis stream and say how many were published."""
+    """Append event files to a Redis stream and say how many were published (no Neo4j settings needed)."""
     from ingest.runner import publish_files
+    from interestgraph.settings import Settings
 
-    emit(as_json, publish_files(stream, paths), lambda p: f"published {p['published']} events to {p['stream']}")
+    emit(as_json, publish_files(Settings.without_graph(), stream, paths),
+         lambda p: f"published {p['published']} events to {p['stream']}")
 
 
 class DatasetAction(StrEnum):

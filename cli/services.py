@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
@@ -9,7 +10,7 @@ import typer
 
 from cli.common import Command, driver, optional_settings, positive_int, say, settings
 from cli.output import JsonFlag, emit, fmt
-from interestgraph.errors import LocalServiceError
+from interestgraph.errors import InputError, LocalServiceError
 
 if TYPE_CHECKING:
     from interestgraph.settings import Settings
@@ -22,14 +23,27 @@ class Neo4jAction(StrEnum):
     stop = "stop"
     status = "status"
     install = "install"
+    lock = "lock"
 
 
-def neo4j(action: Annotated[Neo4jAction, typer.Argument(metavar="ACTION", help="start|stop|status|install")],
+def neo4j(action: Annotated[Neo4jAction, typer.Argument(metavar="ACTION",
+                                                        help="start|stop|status|install|lock")],
           force: Annotated[bool, typer.Option("--force", help="install: re-assemble even if current")] = False,
           as_json: JsonFlag = False) -> None:
-    """Start, stop, install or report on the local Neo4j server."""
+    """Start, stop, install or report on the local Neo4j server, or rewrite its jar lock (``lock``:
+    resolve the assembly and pin every jar's sha256 in neo4j_local/assembly/jars.sha256)."""
     from interestgraph.settings import resolve_home
     from neo4j_local import launcher
+
+    if action is Neo4jAction.lock:
+        from pathlib import Path
+
+        import neo4j_local
+
+        path = Path(neo4j_local.__file__).parent / "assembly" / "jars.sha256"
+        jars = launcher.write_lock(path)
+        emit(as_json, {"lock": str(path), "jars": jars}, lambda p: f"pinned {p['jars']} jars in {p['lock']}")
+        return
 
     s = optional_settings()
     layout = launcher.Layout.under(s.home if s else resolve_home())
@@ -112,17 +126,30 @@ class BrowserAction(StrEnum):
     """What ``browser`` can do."""
 
     serve = "serve"
+    check = "check"
     guide = "guide"
     style = "style"
 
 
-def browser(action: Annotated[BrowserAction, typer.Argument(metavar="ACTION", help="serve|guide|style")],
-            port: Annotated[int, typer.Option("--port", parser=positive_int)] = 7476) -> None:
-    """Serve the Browser style and guide, or print one of them."""
+# The asset server's token reaches `serve` and `check` through the environment, never argv.
+ASSETS_TOKEN = "INTERESTGRAPH_ASSETS_TOKEN"
+
+
+def browser(action: Annotated[BrowserAction, typer.Argument(metavar="ACTION", help="serve|check|guide|style")],
+            port: Annotated[int, typer.Option("--port", parser=positive_int)] = 7476,
+            timeout: Annotated[float, typer.Option("--timeout", help="check: seconds to wait")] = 10.0) -> None:
+    """Serve the Browser style and guide, check that the server on the port is the one started
+    with $INTERESTGRAPH_ASSETS_TOKEN, or print the guide or the style."""
     from neo4j_local import browser_assets
 
-    if action is not BrowserAction.serve:
+    if action in (BrowserAction.guide, BrowserAction.style):
         print(browser_assets.guide() if action is BrowserAction.guide else browser_assets.style(), end="")
+        return
+    token = os.environ.get(ASSETS_TOKEN) or None
+    if action is BrowserAction.check:
+        if token is None:
+            raise InputError(f"browser check needs {ASSETS_TOKEN}, the token the server was started with")
+        browser_assets.wait_until_ours(port, token, timeout)
         return
     from neo4j_local.launcher import port_free
 
@@ -130,7 +157,7 @@ def browser(action: Annotated[BrowserAction, typer.Argument(metavar="ACTION", he
         raise LocalServiceError(f"port {port} is already taken; is the asset server running already?")
     say(f"serving the Browser style and guide on http://localhost:{port}/ (Ctrl-C to stop)")
     try:
-        browser_assets.serve(port)
+        browser_assets.serve(port, token)
     except KeyboardInterrupt:
         pass
 

@@ -12,6 +12,7 @@ deterministically before any training. Every written vector carries
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from interestgraph.settings import Settings
 
 # Stored vectors carry two columns more than the model's: the item bias and the norm pad.
 STORED_EXTRA = 2
+# A model tag, ARCH:VERSION: a known architecture and a version without path characters.
+TAG_PATTERN = re.compile("(?:" + "|".join(map(re.escape, sorted(MODELS))) + r"):[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -134,10 +137,18 @@ def active_card(settings: Settings) -> ModelCard:
 
 
 def registered(settings: Settings, tag: str) -> ModelCard:
-    """A registered version by its tag (``gin:v20261128-101500``), active or not."""
+    """A registered version by its tag (``gin:v20261128-101500``), active or not.
+
+    A tag comes from callers (a task's argument): it must match ``TAG_PATTERN`` and name a card
+    inside the models folder, so it can never turn into a path elsewhere (``../../tmp/x:v1``).
+    """
+    if not TAG_PATTERN.fullmatch(tag):
+        raise ConfigError(f"a model tag is ARCH:VERSION with ARCH one of {sorted(MODELS)} and VERSION of "
+                          f"letters, digits, '.', '_' or '-', e.g. gin:v20261128-101500; got {tag[:80]!r}")
     arch, _, version = tag.partition(":")
-    path = _root(settings) / f"{arch}-{version}.json"
-    if not version or not path.is_file():
+    root = _root(settings).resolve()
+    path = (root / f"{arch}-{version}.json").resolve()
+    if path.parent != root or not path.is_file():
         known = sorted(p.stem.replace("-", ":", 1) for p in _root(settings).glob("*.json") if p.stem != "active"
                        and not p.stem.endswith(".vocab"))
         raise ConfigError(f"no registered model {tag!r}; expected one of: {', '.join(known) or '(none trained yet)'}")

@@ -12,7 +12,7 @@ each (user, category) interest that analysts can replay to any past date.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -78,15 +78,13 @@ def aggregate(events: Iterable[Event], half_life_ms: float) -> BatchRows:
         users.add(ev.user_id)
         if ev.item_id is not None:
             row = items.setdefault(ev.item_id, {"id": ev.item_id, "title": None, "price": None, "meta_ms": None,
-                                                "categories": []})
+                                                "categories": [], "categories_ms": None})
             if ev.item is not None:
                 if ev.ts_ms >= item_meta_ts.get(ev.item_id, -1):
                     item_meta_ts[ev.item_id] = row["meta_ms"] = ev.ts_ms
                     row["title"] = ev.item.title if ev.item.title is not None else row["title"]
                     row["price"] = ev.item.price if ev.item.price is not None else row["price"]
-                for c in ev.item.categories:
-                    if c not in row["categories"]:
-                        row["categories"].append(c)
+                newest_categories(row, ev.item.categories, ev.ts_ms)
         amount = TYPE_WEIGHT[ev.type]
         if ev.type is EventType.SEARCH:
             assert ev.query is not None
@@ -123,6 +121,15 @@ def aggregate(events: Iterable[Event], half_life_ms: float) -> BatchRows:
         firsts[(u, i)] = min(firsts.get((u, i), acc.first_ms), acc.first_ms)
     out.pairs = [{"user": u, "item": i, "first_ms": t} for (u, i), t in sorted(firsts.items())]
     return out
+
+
+def newest_categories(row: dict[str, Any], categories: Sequence[str], ts_ms: int) -> None:
+    """An item's categories are a set that the newest event naming any replaces (ties go to the
+    later event), never a union: a union grows with every event, and every behaviour on the
+    item then writes one interest per category (at most ``MAX_CATEGORIES`` here)."""
+    if categories and (row["categories_ms"] is None or ts_ms >= row["categories_ms"]):
+        row["categories"] = list(categories)
+        row["categories_ms"] = ts_ms
 
 
 def _day(ms: int) -> str:

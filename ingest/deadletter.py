@@ -2,12 +2,13 @@
 
 The file rotates when it passes ``MAX_BYTES`` (``dead-letter.jsonl`` → ``.1`` → … ``.KEEP``;
 the oldest is dropped), so a producer that sends only garbage cannot fill the disk.
-Credentials never reach it: stream sources are named without them.
+Credentials never reach it: stream sources are named without them. The files are created 0600.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import IO
 
@@ -43,7 +44,9 @@ class DeadLetters:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if self.path.exists() and self.path.stat().st_size >= self.max_bytes:
                 self._rotate()
-            self._handle = open(self.path, "a", encoding="utf-8", errors="backslashreplace")
+            # 0600: rejected lines are raw producer data (ids, review texts).
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            self._handle = os.fdopen(fd, "a", encoding="utf-8", errors="backslashreplace")
         self._handle.write(json.dumps(rejection.as_dict(), ensure_ascii=False) + "\n")
         # Flushed per line: a crash after this point must not lose the reason.
         self._handle.flush()

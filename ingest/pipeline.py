@@ -20,6 +20,7 @@ from tqdm import tqdm
 from ingest.deadletter import DeadLetters
 from ingest.decode import preview
 from ingest.events import Event, InvalidEvent, parse_record
+from ingest.ledger import ReplayWindow
 from ingest.sources import Record, Rejection, read_records
 from ingest.writer import BatchResult, GraphWriter
 from interestgraph.errors import InputError
@@ -50,8 +51,11 @@ class IngestReport:
 
 
 def validated(source: str, records: Iterable[tuple[int, Record]], dead: DeadLetters,
-              now_ms: int | None = None) -> Iterator[Event]:
-    """Records that pass contract v1 as events; the rest go to ``dead`` with their line numbers."""
+              now_ms: int | None = None, window: ReplayWindow | None = None) -> Iterator[Event]:
+    """Records that pass contract v1 as events; the rest go to ``dead`` with their line numbers.
+
+    With a ``window``, events dated before it are dead-lettered too (see :class:`ReplayWindow`).
+    """
     for lineno, rec in records:
         if isinstance(rec, Rejection):
             dead.add(rec)
@@ -65,12 +69,16 @@ def validated(source: str, records: Iterable[tuple[int, Record]], dead: DeadLett
             dead.add(Rejection(source, lineno, f"cannot validate this record ({type(e).__name__})",
                                _dead_letter_text(rec)))
             continue
+        too_old = window.refusal(ev.ts_ms, now_ms) if window is not None else None
+        if too_old is not None:
+            dead.add(Rejection(source, lineno, too_old, _dead_letter_text(rec)))
+            continue
         yield ev
 
 
-def _from_files(paths: Sequence[Path], dead: DeadLetters) -> Iterator[Event]:
+def _from_files(paths: Sequence[Path], dead: DeadLetters, window: ReplayWindow | None) -> Iterator[Event]:
     for path in paths:
-        yield from validated(str(path), read_records(path), dead)
+        yield from validated(str(path), read_records(path), dead, window=window)
 
 
 def _dead_letter_text(rec: Any) -> str:
@@ -100,12 +108,16 @@ def batches(events: Iterable[Event], size: int) -> Iterator[list[Event]]:
 
 
 def sync(paths: Sequence[Path], writer: GraphWriter, dead_letter: Path,
-         batch_size: int = DEFAULT_BATCH_SIZE, progress: bool | None = None) -> IngestReport:
-    """Ingest every file in ``paths``; returns counts of accepted, rejected and duplicate events."""
+         batch_size: int = DEFAULT_BATCH_SIZE, progress: bool | None = None,
+         window: ReplayWindow | None = None) -> IngestReport:
+    """Ingest every file in ``paths``; returns counts of accepted, rejected and duplicate events.
+
+    ``window`` refuses events dated before it (the entry points pass one unless backfilling).
+    """
     for p in paths:
         if not p.is_file():
             raise InputError(f"{p}: no such file")
-    return load(lambda dead: _from_files(paths, dead), writer, dead_letter, batch_size, progress)
+    return load(lambda dead: _from_files(paths, dead, window), writer, dead_letter, batch_size, progress)
 
 
 def sync_records(source: str, records: Sequence[dict[str, Any]], writer: GraphWriter, dead_letter: Path,

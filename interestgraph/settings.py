@@ -10,29 +10,34 @@ call ``.get_secret_value()`` only where the password is handed to a client. A pa
 also come from a file named by ``NAME_FILE`` (Docker and Compose secrets). URLs in the
 ``repr`` lose any credentials they carry.
 
-=================================  ====================  ===================================
-variable                           field                 default
-=================================  ====================  ===================================
-``NEO4J_URI``                      ``neo4j_uri``         ``bolt://localhost:7687``
-``NEO4J_USER``                     ``neo4j_user``        ``neo4j``
-``NEO4J_PASSWORD(_FILE)``          ``neo4j_password``    required by :meth:`Settings.from_env`
-``NEO4J_DATABASE``                 ``neo4j_database``    ``neo4j``
-``CELERY_BROKER_URL``              ``broker_url``        ``redis://localhost:6379/0``
-``CELERY_RESULT_BACKEND``          ``result_backend``    the broker URL
-``REDIS_PASSWORD(_FILE)``          ``redis_password``    none
-``INTERESTGRAPH_DEVICE``           ``device``            ``auto`` (or ``cuda``, ``cpu``)
-``INTERESTGRAPH_HOME``             ``home``              ``~/.local/share/interestgraph``
-``INTERESTGRAPH_HALF_LIFE_DAYS``   ``half_life_days``    14
-``INTERESTGRAPH_REFRESH_EVERY_S``  ``refresh_every_s``   1 (beat: re-embed dirty nodes)
-``INTERESTGRAPH_TEXT_EVERY_S``     ``text_every_s``      2 (beat: encode pending texts)
-``INTERESTGRAPH_LEDGER_DAYS``      ``ledger_days``       30 (event-id replay window)
-``INTERESTGRAPH_STREAM_URL``       ``stream_url``        none (beat drains no stream)
-``INTERESTGRAPH_TEXT_MODEL``       ``text_model``        bge-small-zh-v1.5 (``bge``, ``minilm``
-                                                         or a model directory)
-``INTERESTGRAPH_SENTIMENT_MODEL``  ``sentiment_model``   the built review model
-``INTERESTGRAPH_MODELS``           ``models_dir``        ``~/.cache/interestgraph/models``
-``INTERESTGRAPH_LOG_LEVEL``        ``log_level``         ``WARNING``
-=================================  ====================  ===================================
+=======================================  ===========================  =============================================
+variable                                 field                        default
+=======================================  ===========================  =============================================
+``NEO4J_URI``                            ``neo4j_uri``                ``bolt://localhost:7687``
+``NEO4J_USER``                           ``neo4j_user``               ``neo4j``
+``NEO4J_PASSWORD(_FILE)``                ``neo4j_password``           required by :meth:`Settings.from_env`
+``NEO4J_DATABASE``                       ``neo4j_database``           ``neo4j``
+``CELERY_BROKER_URL``                    ``broker_url``               ``redis://localhost:6379/0``
+``CELERY_RESULT_BACKEND``                ``result_backend``           the broker URL
+``REDIS_PASSWORD(_FILE)``                ``redis_password``           none
+``REDIS_PRODUCER_USER``                  ``redis_producer_user``      ``producer`` (may only ``XADD``)
+``REDIS_PRODUCER_PASSWORD(_FILE)``       ``redis_producer_password``  none (``publish`` then uses the above)
+``INTERESTGRAPH_DEVICE``                 ``device``                   ``auto`` (or ``cuda``, ``cpu``)
+``INTERESTGRAPH_HOME``                   ``home``                     ``~/.local/share/interestgraph``
+``INTERESTGRAPH_HALF_LIFE_DAYS``         ``half_life_days``           14
+``INTERESTGRAPH_REFRESH_EVERY_S``        ``refresh_every_s``          1 (beat: re-embed dirty nodes)
+``INTERESTGRAPH_TEXT_EVERY_S``           ``text_every_s``             2 (beat: encode pending texts)
+``INTERESTGRAPH_LEDGER_DAYS``            ``ledger_days``              30 (event-id replay window; at least 1)
+``INTERESTGRAPH_STREAM_URL``             ``stream_url``               none (beat drains no stream)
+``INTERESTGRAPH_STREAM_MAX_DELIVERIES``  ``stream_max_deliveries``    5 (then the entry is dead-lettered)
+``INTERESTGRAPH_STREAM_BATCH_BYTES``     ``stream_batch_bytes``       16 MiB (bytes of entries per batch)
+``INTERESTGRAPH_STREAM_MAX_LEN``         ``stream_max_len``           1,000,000 (entries; ``publish`` refuses more)
+``INTERESTGRAPH_TEXT_MODEL``             ``text_model``               bge-small-zh-v1.5 (``bge``, ``minilm``
+                                                                      or a model directory)
+``INTERESTGRAPH_SENTIMENT_MODEL``        ``sentiment_model``          the built review model
+``INTERESTGRAPH_MODELS``                 ``models_dir``               ``~/.cache/interestgraph/models``
+``INTERESTGRAPH_LOG_LEVEL``              ``log_level``                ``WARNING``
+=======================================  ===========================  =============================================
 
 An empty variable counts as unset.
 """
@@ -47,7 +52,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import Field, PositiveFloat, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, PositiveFloat, PositiveInt, SecretStr, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -58,7 +63,7 @@ _DEVICES: tuple[Device, ...] = ("auto", "cuda", "cpu")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 _LOG_LEVELS: tuple[LogLevel, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Variables whose value may come from a file named by NAME_FILE, and whose value is never shown.
-_SECRETS = ("NEO4J_PASSWORD", "REDIS_PASSWORD")
+_SECRETS = ("NEO4J_PASSWORD", "REDIS_PASSWORD", "REDIS_PRODUCER_PASSWORD")
 
 
 def read_secret(env: Mapping[str, str], name: str) -> str:
@@ -105,6 +110,16 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, "***@" + parts.netloc.rsplit("@", 1)[1], parts.path, parts.query, parts.fragment))
 
 
+def same_redis(a: str, b: str) -> bool:
+    """True when the Redis URLs ``a`` and ``b`` name the same server (scheme, host, port; any db)."""
+    pa, pb = urlsplit(a), urlsplit(b)
+    try:
+        return ((pa.scheme, (pa.hostname or "").lower(), pa.port or 6379)
+                == (pb.scheme, (pb.hostname or "").lower(), pb.port or 6379))
+    except ValueError:  # a port that is not a number
+        return False
+
+
 def _default_home() -> Path:
     return Path(os.path.expanduser("~")) / ".local" / "share" / "interestgraph"
 
@@ -119,11 +134,12 @@ def resolve_home(env: Mapping[str, str] | None = None) -> Path:
     return Path(env["INTERESTGRAPH_HOME"]).expanduser() if env.get("INTERESTGRAPH_HOME") else _default_home()
 
 
-def _var(default: Any = None, *, env: str, expect: str, factory: Any = None) -> Any:
-    """A field read from the variable ``env``; ``expect`` completes "``env`` must be ..." in errors."""
+def _var(default: Any = None, *, env: str, expect: str, factory: Any = None, **limits: Any) -> Any:
+    """A field read from the variable ``env``; ``expect`` completes "``env`` must be ..." in errors;
+    ``limits`` are pydantic's constraints (``ge=1``)."""
     if factory is not None:
-        return Field(default_factory=factory, validation_alias=env, description=expect)
-    return Field(default, validation_alias=env, description=expect)
+        return Field(default_factory=factory, validation_alias=env, description=expect, **limits)
+    return Field(default, validation_alias=env, description=expect, **limits)
 
 
 # The mapping Settings() reads instead of os.environ, while Settings.from_env(env) runs.
@@ -172,15 +188,24 @@ class Settings(BaseSettings):
     result_backend: str = _var("redis://localhost:6379/0", env="CELERY_RESULT_BACKEND",
                                expect="a result backend URL such as redis://localhost:6379/0")
     redis_password: SecretStr = _var(SecretStr(""), env="REDIS_PASSWORD", expect="a password")
+    redis_producer_user: str = _var("producer", env="REDIS_PRODUCER_USER", expect="a Redis user name")
+    redis_producer_password: SecretStr = _var(SecretStr(""), env="REDIS_PRODUCER_PASSWORD", expect="a password")
     device: Device = _var("auto", env="INTERESTGRAPH_DEVICE", expect=f"one of {_DEVICES}")
     home: Path = _var(env="INTERESTGRAPH_HOME", expect="a directory", factory=_default_home)
     embedding_dim: int = 64  # the dimension of every node embedding and vector index (not a variable)
     half_life_days: PositiveFloat = _var(14.0, env="INTERESTGRAPH_HALF_LIFE_DAYS", expect="a positive number")
     refresh_every_s: PositiveFloat = _var(1.0, env="INTERESTGRAPH_REFRESH_EVERY_S", expect="a positive number")
     text_every_s: PositiveFloat = _var(2.0, env="INTERESTGRAPH_TEXT_EVERY_S", expect="a positive number")
-    ledger_days: PositiveFloat = _var(30.0, env="INTERESTGRAPH_LEDGER_DAYS", expect="a positive number")
+    ledger_days: float = _var(30.0, env="INTERESTGRAPH_LEDGER_DAYS", expect="a number of days, at least 1",
+                              ge=1.0, allow_inf_nan=False)
     stream_url: str = _var("", env="INTERESTGRAPH_STREAM_URL",
                            expect="a stream URL such as redis://localhost:6379/0/events")
+    stream_max_deliveries: PositiveInt = _var(5, env="INTERESTGRAPH_STREAM_MAX_DELIVERIES",
+                                              expect="a positive integer")
+    stream_batch_bytes: int = _var(16 * 1024 * 1024, env="INTERESTGRAPH_STREAM_BATCH_BYTES",
+                                   expect="a number of bytes, at least 65536 (one entry)", ge=64 * 1024)
+    stream_max_len: PositiveInt = _var(1_000_000, env="INTERESTGRAPH_STREAM_MAX_LEN",
+                                       expect="a positive number of entries")
     text_model: str = _var("", env="INTERESTGRAPH_TEXT_MODEL",
                            expect="bge, minilm or the path of a local model directory")
     sentiment_model: Path | None = _var(None, env="INTERESTGRAPH_SENTIMENT_MODEL",
@@ -266,6 +291,11 @@ class Settings(BaseSettings):
     def half_life_ms(self) -> float:
         """The interest half-life in milliseconds, the unit event times are kept in."""
         return self.half_life_days * 86_400_000.0
+
+    def on_broker_host(self, url: str) -> bool:
+        """True when ``url`` names the broker's Redis (scheme, host and port): the only server
+        our Redis passwords are sent to."""
+        return same_redis(url, self.broker_url)
 
     def redis_url(self, url: str | None = None) -> str:
         """``url`` (default the broker URL) with the Redis password in it: for clients only, never print it."""

@@ -10,8 +10,14 @@ on every connect, and ``make demo`` starts the server. Nothing needs the interne
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
+import secrets
+import time
+import urllib.error
+import urllib.request
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -20,12 +26,18 @@ from typing import Any
 from interestgraph import analyst
 from interestgraph import cypher_registry as cypher
 from interestgraph.constants import DAY_MS
+from interestgraph.errors import LocalServiceError
 from interestgraph.settings import Settings
 
 PORT = 7476
 ORIGINS = ("http://localhost:7474", "http://127.0.0.1:7474")
 STYLE_URL = f"http://localhost:{PORT}/style.grass"
 GUIDE_URL = f"http://localhost:{PORT}/guide.md"
+# Whoever starts the server hands it a fresh secret token; a request carrying a challenge gets
+# HMAC(token, challenge) back, which only that server can compute: anything else listening on
+# the port (started earlier, by someone else) cannot pass for it.
+CHALLENGE_HEADER = "X-Interestgraph-Challenge"
+PROOF_HEADER = "X-Interestgraph-Proof"
 
 # Example values for the guide's :param blocks, keyed by parameter name (the demo data's).
 EXAMPLES: dict[str, Any] = {
@@ -159,6 +171,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", f"{kind}; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
+        challenge, token = self.headers.get(CHALLENGE_HEADER), getattr(self.server, "token", None)
+        if challenge and token:
+            self.send_header(PROOF_HEADER, proof(token, challenge[:200]))
         self._cors()
         self.end_headers()
         self.wfile.write(data)
@@ -167,7 +182,52 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # one line per asset request is noise in the log
 
 
-def serve(port: int = PORT) -> None:
-    """Serve the assets on 127.0.0.1:``port`` until interrupted."""
-    with ThreadingHTTPServer(("127.0.0.1", port), _Handler) as httpd:
+class _Server(ThreadingHTTPServer):
+    token: str | None = None
+
+
+def serve(port: int = PORT, token: str | None = None) -> None:
+    """Serve the assets on 127.0.0.1:``port`` until interrupted; ``token`` lets :func:`is_ours` recognise it."""
+    with _Server(("127.0.0.1", port), _Handler) as httpd:
+        httpd.token = token
         httpd.serve_forever()
+
+
+def proof(token: str, challenge: str) -> str:
+    """What the server started with ``token`` answers to ``challenge``."""
+    return hmac.new(token.encode(), challenge.encode(), hashlib.sha256).hexdigest()
+
+
+def is_ours(port: int, token: str, timeout: float = 1.0) -> bool:
+    """True when the server answering on 127.0.0.1:``port`` is the one started with ``token``."""
+    challenge = secrets.token_hex(16)
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/style.grass", headers={CHALLENGE_HEADER: challenge})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            got = response.headers.get(PROOF_HEADER) or ""
+    except (OSError, ValueError):  # nothing there yet, or not HTTP
+        return False
+    return hmac.compare_digest(got, proof(token, challenge))
+
+
+def wait_until_ours(port: int, token: str, timeout: float = 10.0) -> None:
+    """Wait for the server started with ``token``; raises when it does not answer in time (another
+    process may hold the port: then what answers is not ours)."""
+    deadline = time.monotonic() + timeout
+    while not is_ours(port, token):
+        if time.monotonic() > deadline:
+            raise LocalServiceError(
+                f"the Browser asset server did not answer on 127.0.0.1:{port} within {timeout:.0f}s"
+                + ("; something else answers there (`ss -ltnp 'sport = :{port}'` shows what)"
+                   if _answers(port) else ""))
+        time.sleep(0.1)
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1.0):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except (OSError, ValueError):
+        return False

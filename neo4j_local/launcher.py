@@ -24,6 +24,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from interestgraph.errors import LocalServiceError, PortTakenError, ToolMissingError
+from neo4j_local import jar_lock
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,8 @@ BOLT_PORT = 7687
 HTTP_PORT = 7474
 _MIN_PASSWORD = 8
 _MIN_JAVA = 17
+# Neo4j writes auth.ini, the store and its logs: none of it is for other users of the machine.
+UMASK = 0o077
 
 
 @dataclass(frozen=True)
@@ -86,10 +89,11 @@ class Layout:
 
 @dataclass(frozen=True)
 class Artifact:
-    """One resolved jar: ``group:artifact[:classifier]`` and its file in ~/.m2."""
+    """One resolved jar: ``group:artifact[:classifier]``, its version and its file in ~/.m2."""
 
     key: str
     path: Path
+    version: str = ""
 
     @classmethod
     def parse(cls, line: str) -> Artifact | None:
@@ -102,7 +106,22 @@ class Artifact:
         group, artifact = coords[0], coords[1]
         classifier = coords[3] if len(coords) == 6 else ""
         key = f"{group}:{artifact}" + (f":{classifier}" if classifier else "")
-        return cls(key, Path(path))
+        return cls(key, Path(path), coords[-2])
+
+    @property
+    def coords(self) -> str:
+        """``group:artifact[:classifier]:version``, as the jar lock names it."""
+        return f"{self.key}:{self.version}"
+
+
+def make_private(layout: Layout) -> None:
+    """Create the server's folder readable by its owner only (0700), and close an existing one.
+
+    Neo4j itself runs with ``UMASK``; a folder made before that (files 0644) is closed here, so
+    what is inside cannot be reached by other users whatever its own mode.
+    """
+    layout.root.mkdir(parents=True, exist_ok=True)
+    layout.root.chmod(0o700)
 
 
 def _assembly_text(name: str) -> str:
@@ -166,23 +185,40 @@ def _resolve(pom_text: str, workdir: Path, label: str) -> list[Artifact]:
     return arts
 
 
+def resolve_assembly() -> tuple[list[Artifact], list[Artifact]]:
+    """The server's and the plugins' jars as Maven resolves them (downloads go into ~/.m2 once)."""
+    with tempfile.TemporaryDirectory(prefix="ig-neo4j-") as tmp:
+        return (_resolve(_assembly_text("server.xml"), Path(tmp), "server"),
+                _resolve(_assembly_text("plugins.xml"), Path(tmp), "plugins"))
+
+
+def write_lock(path: Path) -> int:
+    """Resolve the assembly and write its jar lock to ``path`` (on purpose: ``make neo4j-lock``); returns the jars."""
+    server, plugins = resolve_assembly()
+    jars = [(a.coords, a.path) for a in server + plugins]
+    path.write_text(jar_lock.render(jars), encoding="utf-8")
+    return len({coords for coords, _ in jars})
+
+
 def install(layout: Layout, *, bolt_port: int = BOLT_PORT, http_port: int = HTTP_PORT,
             force: bool = False) -> bool:
     """Assemble the server under ``layout``; returns False when it was already current.
 
     Resolves the server and plugin jars with Maven (downloads happen once, into ~/.m2),
+    refuses unless each is the jar ``assembly/jars.sha256`` pins (see :mod:`neo4j_local.jar_lock`),
     keeps one copy of each ``group:artifact`` with the server's version winning, and
     writes ``conf/neo4j.conf``. ``data/`` is never touched.
     """
     java_major()
+    make_private(layout)
     fingerprint = _fingerprint()
     if not force and layout.marker.exists() and layout.marker.read_text().strip() == fingerprint:
         return False
     log.info("assembling Neo4j 5.26 Community + APOC + GDS + Browser from Maven Central "
              "(the first time downloads ~180 MB into ~/.m2)", extra={"into": str(layout.root)})
-    with tempfile.TemporaryDirectory(prefix="ig-neo4j-") as tmp:
-        server = _resolve(_assembly_text("server.xml"), Path(tmp), "server")
-        plugins = _resolve(_assembly_text("plugins.xml"), Path(tmp), "plugins")
+    server, plugins = resolve_assembly()
+    # Nothing is copied unless every jar is the one the lock pins (version and sha256).
+    jar_lock.verify([(a.coords, a.path) for a in server + plugins], jar_lock.checked_in())
     server_keys = {a.key for a in server}
     for folder, arts in ((layout.lib, server), (layout.plugins, [a for a in plugins if a.key not in server_keys])):
         if folder.exists():
@@ -191,9 +227,11 @@ def install(layout: Layout, *, bolt_port: int = BOLT_PORT, http_port: int = HTTP
         for art in arts:
             shutil.copy2(art.path, folder / art.path.name)
     for sub in ("conf", "data", "logs", "run", "import", "licenses"):
-        (layout.root / sub).mkdir(parents=True, exist_ok=True)
+        (layout.root / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
     conf = _conf_template().format(bolt_port=bolt_port, http_port=http_port)
-    (layout.conf / "neo4j.conf").write_text(conf, encoding="utf-8")
+    conf_file = layout.conf / "neo4j.conf"
+    conf_file.write_text(conf, encoding="utf-8")
+    conf_file.chmod(0o600)
     layout.marker.write_text(fingerprint + "\n")
     log.info("Neo4j assembled", extra={"into": str(layout.root), "server_jars": len(server),
                                        "plugin_jars": len(plugins) - len(server_keys & {a.key for a in plugins})})
@@ -203,7 +241,7 @@ def install(layout: Layout, *, bolt_port: int = BOLT_PORT, http_port: int = HTTP
 def _neo4j_command(layout: Layout, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     java = require_tool("java", "run Neo4j")
     cmd = [java, "-cp", f"{layout.lib}/*", "org.neo4j.server.startup.Neo4jCommand", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, env=layout.env(), timeout=timeout)
+    return subprocess.run(cmd, capture_output=True, text=True, env=layout.env(), timeout=timeout, umask=UMASK)
 
 
 def is_running(layout: Layout) -> bool:
@@ -272,7 +310,7 @@ def _set_initial_password(layout: Layout, password: SecretStr) -> None:
             f.write(_argfile_quote(password.get_secret_value()))
         proc = subprocess.run([java, "-cp", f"{layout.lib}/*", "org.neo4j.server.startup.Neo4jAdminCommand",
                                "dbms", "set-initial-password", f"@{name}"],
-                              capture_output=True, text=True, env=layout.env(), timeout=180)
+                              capture_output=True, text=True, env=layout.env(), timeout=180, umask=UMASK)
     finally:
         os.unlink(name)
     if proc.returncode != 0:
@@ -289,6 +327,7 @@ def start(layout: Layout, password: SecretStr, *, timeout: float = 120) -> str:
         raise LocalServiceError(f"NEO4J_PASSWORD must have at least {_MIN_PASSWORD} characters "
                                 f"(Neo4j's minimum), got {len(password.get_secret_value())}")
     install(layout)
+    make_private(layout)
     uri = f"bolt://127.0.0.1:{BOLT_PORT}"
     if is_running(layout):
         err = _wait_for_bolt(uri, "neo4j", password.get_secret_value(), timeout)

@@ -30,6 +30,11 @@ class VectorCache:
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # The texts' vectors are the shop's data: owner only (SQLite gives its -wal and -shm
+            # files the database file's mode).
+            self.path.touch(mode=0o600, exist_ok=True)
+            if self.path.stat().st_mode & 0o077:
+                self.path.chmod(0o600)
         self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT NOT NULL, key BLOB NOT NULL, "

@@ -69,7 +69,7 @@ def beat_schedule(settings: Settings) -> dict[str, Any]:
         **({"drain-stream": {
             "task": "interestgraph.ingest.drain_stream",
             "schedule": 5.0,
-            "kwargs": {"url": settings.stream_url, "max_seconds": 5.0},
+            "kwargs": {"max_seconds": 5.0},  # the task drains settings.stream_url, never a URL it is sent
             "options": {"expires": 5.0},
         }} if settings.stream_url else {}),
     }

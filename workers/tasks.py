@@ -12,7 +12,8 @@ from gnn.refresh import RuntimeCache
 from gnn.refresh import refresh as refresh_nodes
 from gnn.registry import registered
 from ingest.writer import GraphWriter
-from interestgraph.errors import TransientGraphError
+from interestgraph.errors import ConfigError, InputError, TransientGraphError
+from interestgraph.settings import Settings, redact_url
 from workers import resources
 from workers.celery_app import SETTINGS, app
 
@@ -44,21 +45,40 @@ def refresh(all_nodes: bool = False, max_batches: int | None = None, batch_size:
 
 
 @app.task(name="interestgraph.ingest.drain_stream", acks_late=True, **RETRY)
-def drain_stream(url: str, max_seconds: float = 5.0, batch_size: int = 2000) -> dict[str, Any]:
-    """Consume a Redis stream for up to ``max_seconds`` (beat re-queues it); acks after commit."""
+def drain_stream(url: str | None = None, max_seconds: float = 5.0, batch_size: int = 2000) -> dict[str, Any]:
+    """Consume ``INTERESTGRAPH_STREAM_URL`` for up to ``max_seconds`` (beat re-queues it); acks after commit.
+
+    ``url`` may only repeat that URL: whoever can send a task must not be able to point the
+    worker (and its Redis password) at another server.
+    """
     from dataclasses import asdict
 
     from ingest.deadletter import DeadLetters
+    from ingest.ledger import ReplayWindow
     from ingest.runner import dead_letter_path
     from ingest.streams import StreamConsumer, StreamSpec
 
     settings = resources.settings()
+    spec = StreamSpec.parse(stream_to_drain(settings, url))
     with DeadLetters(dead_letter_path(settings)) as dead:
         writer = GraphWriter(resources.driver(), settings,
                              after_commit=UserUpdater(resources.driver(), settings, resources.runtime()))
-        consumer = StreamConsumer(StreamSpec.parse(url), writer, dead,
-                                  consumer=f"celery-{os.getpid()}", batch_size=batch_size, block_ms=200)
+        consumer = StreamConsumer(spec, writer, dead,
+                                  consumer=f"celery-{os.getpid()}", batch_size=batch_size, block_ms=200,
+                                  max_deliveries=settings.stream_max_deliveries,
+                                  batch_bytes=settings.stream_batch_bytes, window=ReplayWindow(settings.ledger_days),
+                                  client=spec.client(settings.redis_password, broker_url=settings.broker_url))
         return asdict(consumer.drain(max_seconds=max_seconds))
+
+
+def stream_to_drain(settings: Settings, url: str | None) -> str:
+    """The stream a drain task consumes: the configured one; a task naming another is refused."""
+    if not settings.stream_url:
+        raise ConfigError("INTERESTGRAPH_STREAM_URL is not set: there is no stream to drain")
+    if url is not None and url != settings.stream_url:
+        raise InputError("drain_stream consumes INTERESTGRAPH_STREAM_URL only; the task named another stream, "
+                         f"{redact_url(url)!r}")
+    return settings.stream_url
 
 
 @app.task(name="interestgraph.ingest.prune_ledger", acks_late=True, **RETRY)

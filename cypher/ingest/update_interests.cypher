@@ -2,14 +2,15 @@
 // record the same contributions per UTC day in (:User)-[:INTEREST_DAY]->(:Category).
 // $rows: [{user, item?, category?, day: 'YYYY-MM-DD', count, first_ms, last_ms, w}] (w is signed: a
 // negative review lowers interest). A row names an item (its categories move) or a category
-// directly (a search's intent). $half_life_ms: float
+// directly (a search's intent). $half_life_ms: float, $max_categories: int (the fan-out cap: one
+// row moves at most this many of an item's categories, whatever the item holds)
 // Returns nothing. Both weights are kept as of their `updated_at`/`at` time and merged with
 // decay, so the interest on any past date D is the decayed sum of INTEREST_DAY up to D.
 UNWIND $rows AS row
 MATCH (u:User {id: row.user})
 CALL (row) {
   MATCH (:Item {id: row.item})-[:IN_CATEGORY]->(c:Category)
-  RETURN c
+  RETURN c LIMIT $max_categories
   UNION
   MATCH (c:Category {id: row.category})
   RETURN c

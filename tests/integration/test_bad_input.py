@@ -68,8 +68,9 @@ def test_cli_lands_every_valid_line_around_hostile_ones(driver, prefix, tmp_path
     path = tmp_path / "hostile.jsonl"
     path.write_bytes(body)
     dead = tmp_path / "dead.jsonl"
-    out = subprocess.run([*CLI, "ingest", str(path), "--json", "--no-text", "--no-embed", "--dead-letter", str(dead)],
-                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    # --backfill: line 13 is from 2016, before the replay window.
+    out = subprocess.run([*CLI, "ingest", str(path), "--backfill", "--json", "--no-text", "--no-embed",
+                          "--dead-letter", str(dead)], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert out.returncode == 1, out.stderr  # finished, and says that lines were rejected
     payload = json.loads(out.stdout)
     assert (payload["accepted"], payload["rejected"], payload["duplicates"]) == (7, 6, 0)
@@ -84,8 +85,8 @@ def test_cli_lands_every_valid_line_around_hostile_ones(driver, prefix, tmp_path
                               u=f"{p}u1", i=f"{p}i13").records[0]["t"]
     assert at == 1_483_228_799_999
     # Everything landed: a second run is all duplicates and rejections, and exits 1 again.
-    again = subprocess.run([*CLI, "ingest", str(path), "--json", "--no-text", "--no-embed", "--dead-letter",
-                            str(dead)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    again = subprocess.run([*CLI, "ingest", str(path), "--backfill", "--json", "--no-text", "--no-embed",
+                            "--dead-letter", str(dead)], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert again.returncode == 1 and json.loads(again.stdout)["duplicates"] == 7
 
 
@@ -135,7 +136,7 @@ def test_gzip_bomb_ingests_in_bounded_memory(driver, prefix, tmp_path):
         f.write(line(ev(p, 3)))
     assert path.stat().st_size < 2_000_000
     dead = tmp_path / "dead.jsonl"
-    cmd = [*CLI, "ingest", str(path), "--json", "--no-text", "--no-embed", "--dead-letter", str(dead)]
+    cmd = [*CLI, "ingest", str(path), "--backfill", "--json", "--no-text", "--no-embed", "--dead-letter", str(dead)]
     res = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], capture_output=True, text=True, cwd=ROOT,
                          timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
     stdout, code, peak_kb = res.stdout.strip().splitlines()[-3:]

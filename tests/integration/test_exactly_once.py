@@ -42,7 +42,7 @@ def test_kill_mid_ingest_then_replay_equals_one_clean_pass(driver, settings, pre
     # categories are nearest when each is first embedded) and their searchers the interests it
     # implies, which the clean namespace, ingested without one, would not have: the two would
     # differ by design. The text pass has its own replay tests (test_text.py).
-    cmd = [sys.executable, "-m", "cli", "ingest", str(path_k), "--batch-size", "1000", "--json",
+    cmd = [sys.executable, "-m", "cli", "ingest", str(path_k), "--backfill", "--batch-size", "1000", "--json",
            "--dead-letter", str(tmp_path / "dead.jsonl"), "--no-text"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

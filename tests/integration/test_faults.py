@@ -95,7 +95,7 @@ def test_flood_of_one_user_is_embedded_once_or_twice(driver, settings, prefix, t
 
 
 def _start_consumer(stream, tmp_path, name, idle_exit=30):
-    return subprocess.Popen([*CLI, "ingest", "--follow", f"{stream.redis_url}/{stream.stream}", "--json",
+    return subprocess.Popen([*CLI, "ingest", "--follow", f"{stream.redis_url}/{stream.stream}", "--backfill", "--json",
                              "--idle-exit", str(idle_exit), "--block-ms", "100", "--batch-size", "200",
                              "--dead-letter", str(tmp_path / f"{name}.dead.jsonl")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -120,7 +120,7 @@ def test_answers_within_a_namespace(driver, settings, prefix, events_file, tmp_p
 def test_cli_json_and_clear_errors(settings, prefix, events_file):
     path = events_file(shop(prefix, users=1, items=2) + ["not json"])
     exe = [sys.executable, "-m", "cli"]
-    out = subprocess.run([*exe, "ingest", str(path), "--json", "--dead-letter", str(path) + ".dead"],
+    out = subprocess.run([*exe, "ingest", str(path), "--backfill", "--json", "--dead-letter", str(path) + ".dead"],
                          capture_output=True, text=True)
     assert out.returncode == 1, out.stderr  # something was rejected; the rest landed
     payload = json.loads(out.stdout)

@@ -96,3 +96,151 @@ def test_no_task_takes_a_path():
 
     assert "interestgraph.ingest.file" not in app.tasks
     assert "interestgraph.ingest.prune_ledger" in app.tasks
+
+
+def pending(client, stream):
+    return client.xpending(stream.stream, "interestgraph")["pending"]
+
+
+def test_a_batch_the_database_refuses_does_not_block_the_stream(driver, settings, prefix, stream, tmp_path):
+    p = prefix
+    # A relationship the ingest Cypher cannot merge into (last_at is a string, not a datetime):
+    # Neo4j refuses every batch with a view of that user on that item (Statement.TypeError).
+    driver.execute_query("MERGE (u:User {id: $u}) MERGE (i:Item {id: $i}) MERGE (u)-[:VIEWED {last_at: 'x'}]->(i)",
+                         u=f"{p}u0", i=f"{p}i0")
+    good = valid(p, 40)
+    client = stream.client()
+    for rec in good:
+        client.xadd(stream.stream, {"event": json.dumps(rec)})
+    with DeadLetters(tmp_path / "dead.jsonl") as dead:
+        total = StreamConsumer(stream, GraphWriter(driver, settings), dead, consumer="c1", batch_size=40,
+                               block_ms=100).drain(idle_exit_s=0.5)
+    refused = [r for r in good if r["user_id"] == f"{p}u0" and r["item_id"] == f"{p}i0"]
+    assert refused and total.rejected == len(refused) and total.accepted == len(good) - len(refused)
+    assert pending(client, stream) == 0
+    letters = [json.loads(line) for line in (tmp_path / "dead.jsonl").read_text().splitlines()]
+    assert all("Neo.ClientError.Statement" in letter["reason"] for letter in letters)
+
+
+def test_an_entry_that_keeps_taking_its_consumer_down_is_dead_lettered(driver, settings, prefix, stream, tmp_path):
+    client = stream.client()
+    ids = [client.xadd(stream.stream, {"event": json.dumps(rec)}) for rec in valid(prefix, 3)]
+    StreamConsumer(stream, GraphWriter(driver, settings), DeadLetters(tmp_path / "unused.jsonl"), consumer="c1")
+    # Three consumers read the batch and died before acknowledging it (two deliveries each: read, claim).
+    client.xreadgroup("interestgraph", "dead-1", {stream.stream: ">"}, count=10)
+    for n in (2, 3):
+        client.xclaim(stream.stream, "interestgraph", f"dead-{n}", 0, ids)
+    assert [r["times_delivered"] for r in client.xpending_range(stream.stream, "interestgraph", "-", "+", 10)] \
+        == [3, 3, 3]
+    with DeadLetters(tmp_path / "dead.jsonl") as dead:
+        total = StreamConsumer(stream, GraphWriter(driver, settings), dead, consumer="c1", claim_idle_ms=0,
+                               max_deliveries=3, block_ms=100).drain(idle_exit_s=0.5)
+    assert (total.accepted, total.rejected) == (0, 3) and landed(driver, prefix) == 0
+    assert pending(client, stream) == 0
+    assert "delivered 4 times" in (tmp_path / "dead.jsonl").read_text()
+
+
+def test_an_unknown_database_stops_the_consumer_and_its_entries_wait(driver, settings, prefix, stream, tmp_path):
+    from interestgraph.errors import GraphError
+
+    client = stream.client()
+    for rec in valid(prefix, 3):
+        client.xadd(stream.stream, {"event": json.dumps(rec)})
+    elsewhere = settings.model_copy(update={"neo4j_database": "no-such-database"})
+    for _ in range(2):  # not the events' fault: nothing is dead-lettered, the entries stay pending
+        with DeadLetters(tmp_path / "dead.jsonl") as dead, pytest.raises(GraphError, match="DatabaseNotFound"):
+            StreamConsumer(stream, GraphWriter(driver, elsewhere), dead, consumer="c1", max_deliveries=2,
+                           block_ms=100).drain(idle_exit_s=0.5)
+        assert dead.count == 0 and pending(client, stream) == 3
+    # A third delivery is one too many: the entries go to the dead letters and the group moves on.
+    with DeadLetters(tmp_path / "dead.jsonl") as dead:
+        total = StreamConsumer(stream, GraphWriter(driver, elsewhere), dead, consumer="c1", max_deliveries=2,
+                               block_ms=100).drain(idle_exit_s=0.5)
+    assert total.rejected == 3 and pending(client, stream) == 0
+
+
+def test_a_future_entry_id_is_not_taken_as_the_acceptance_time(driver, settings, prefix, stream, tmp_path):
+    client = stream.client()
+    rec = valid(prefix, 1)[0]
+    client.xadd(stream.stream, {"event": json.dumps(rec)}, id="9999999999999-0")  # the year 2286
+    before = int(time.time() * 1000)
+    with DeadLetters(tmp_path / "dead.jsonl") as dead:
+        StreamConsumer(stream, GraphWriter(driver, settings), dead, consumer="c1", block_ms=100).drain(idle_exit_s=0.5)
+    accepted = driver.execute_query("MATCH (u:User {id: $u}) RETURN u.accepted_ms AS t", u=rec["user_id"]).records[0]
+    assert before <= accepted["t"] <= int(time.time() * 1000)
+
+
+def test_a_batch_holds_at_most_the_byte_budget(driver, settings, prefix, stream, tmp_path):
+    client = stream.client()
+    recs = [{**rec, "pad": "x" * 60_000} for rec in valid(prefix, 40)]  # 40 entries of ~60 KB: 2.4 MB
+    for rec in recs:
+        client.xadd(stream.stream, {"event": json.dumps(rec)})
+    budget = 1024 * 1024
+    with DeadLetters(tmp_path / "dead.jsonl") as dead:
+        consumer = StreamConsumer(stream, GraphWriter(driver, settings), dead, consumer="c1", batch_size=10_000,
+                                  batch_bytes=budget, block_ms=100)
+        first = consumer.poll()
+        assert 0 < first.entries and first.entries * 60_000 <= budget
+        rest = consumer.drain(idle_exit_s=0.5)
+    assert first.accepted + rest.accepted == len(recs) and landed(driver, prefix) == len(recs)
+
+
+# --- producers: what they may do, and how much -------------------------------------------
+
+@pytest.fixture
+def producer(prefix):
+    """A producer's connection: the Redis user `make` creates for them, with their password only."""
+    password = os.environ.get("REDIS_PRODUCER_PASSWORD")
+    assert password, "make sets REDIS_PRODUCER_PASSWORD"
+    client = redis.Redis.from_url(BROKER, username="producer", password=password)
+    yield client
+    redis.Redis.from_url(BROKER, password=redis_password()).delete(f"events-{prefix}", f"events-{prefix}-cli")
+
+
+def test_producers_may_only_add_events_to_the_event_streams(producer, prefix):
+    assert producer.xadd(f"events-{prefix}", {"event": b"{}"})
+    refused = {
+        "enqueue a task": lambda: producer.lpush("ingest", b'{"task": "interestgraph.ingest.drain_stream"}'),
+        "write a broker key": lambda: producer.xadd("celery", {"x": b"1"}),
+        "read the stream": lambda: producer.xrange(f"events-{prefix}"),
+        "read a result": lambda: producer.get("celery-task-meta-1"),
+        "list keys": lambda: producer.keys("*"),
+        "delete the stream": lambda: producer.delete(f"events-{prefix}"),
+        "trim the stream": lambda: producer.xtrim(f"events-{prefix}", maxlen=0),
+        "write another key": lambda: producer.xadd(f"{prefix}not-events", {"event": b"{}"}),
+        "reconfigure Redis": lambda: producer.config_set("maxmemory", "0"),
+        "publish on a channel": lambda: producer.publish("celeryev", b"x"),
+    }
+    for what, attempt in refused.items():
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            attempt()
+            pytest.fail(f"a producer could {what}")
+
+
+def test_publish_uses_the_producer_user_when_it_has_its_password(producer, prefix, events_file):
+    import subprocess
+    import sys
+
+    path = events_file(valid(prefix, 3))
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_PASSWORD", "REDISCLI_AUTH")}
+    out = subprocess.run([sys.executable, "-m", "cli", "publish", str(path), "--stream",
+                          f"{BROKER}/events-{prefix}-cli", "--json"], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["published"] == 3
+
+
+def test_a_full_stream_refuses_more_and_says_how_much_went_in(stream, prefix):
+    from ingest.streams import publish
+    from interestgraph.errors import StreamFullError
+
+    client = stream.client()
+    with pytest.raises(StreamFullError, match="holds 50 entries, its limit.*50 records were published"):
+        publish(client, stream.stream, valid(prefix, 80), pipeline_size=20, max_len=50)
+    assert client.xlen(stream.stream) == 50  # nothing past the cap, and nothing dropped
+
+
+def test_redis_refuses_writes_rather_than_evicting_when_full(stream):
+    client = stream.client()
+    config = client.config_get("maxmemory*")
+    assert config["maxmemory-policy"] == "noeviction" and int(config["maxmemory"]) > 0

@@ -78,7 +78,8 @@ def test_ingest_re_embeds_each_batchs_users_with_the_model(driver, settings, pre
                 "item_id": f"{prefix}{item}", "item": {"title": f"thing {item}", "category": f"{prefix}c"}}
 
     first = events_file([ev(1, "u1", "i1"), ev(2, "u1", "i2"), ev(3, "u2", "i1")], "a.jsonl")
-    subprocess.run([*CLI, "ingest", str(first), "--no-text", "--json"], capture_output=True, text=True, check=True)
+    subprocess.run([*CLI, "ingest", str(first), "--backfill", "--no-text", "--json"], capture_output=True, text=True,
+                   check=True)
     state = ("MATCH (u:User {id: $id}) RETURN u.embedding AS v, u.dirty_since IS NULL AS clean, "
              "u.embedded_src_ms AS src, u.embedding_model AS model")
     u1 = driver.execute_query(state, id=f"{prefix}u1").records[0]
@@ -86,13 +87,15 @@ def test_ingest_re_embeds_each_batchs_users_with_the_model(driver, settings, pre
     # The user's next event moves the vector at once; the other user's is untouched.
     u2 = driver.execute_query(state, id=f"{prefix}u2").records[0]
     second = events_file([ev(4, "u1", "i3", "purchase")], "b.jsonl")
-    subprocess.run([*CLI, "ingest", str(second), "--no-text", "--json"], capture_output=True, text=True, check=True)
+    subprocess.run([*CLI, "ingest", str(second), "--backfill", "--no-text", "--json"], capture_output=True, text=True,
+                   check=True)
     u1b = driver.execute_query(state, id=f"{prefix}u1").records[0]
     assert u1b["clean"] and u1b["src"] >= u1["src"] and not np.allclose(u1b["v"], u1["v"])
     assert driver.execute_query(state, id=f"{prefix}u2").records[0]["v"] == u2["v"]
     # --no-embed leaves the work to the refresh backlog: the user stays dirty.
     third = events_file([ev(5, "u2", "i3")], "c.jsonl")
-    subprocess.run([*CLI, "ingest", str(third), "--no-text", "--no-embed"], capture_output=True, check=True)
+    subprocess.run([*CLI, "ingest", str(third), "--backfill", "--no-text", "--no-embed"], capture_output=True,
+                   check=True)
     assert not driver.execute_query(state, id=f"{prefix}u2").records[0]["clean"]
 
 

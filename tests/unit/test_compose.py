@@ -27,7 +27,8 @@ def test_secrets_are_files_without_defaults():
     doc = load()
     text = (ROOT / "docker-compose.yml").read_text()
     assert "PASSWORD:" not in text.replace("_FILE:", "").replace("REDIS_PASSWORD_FILE", "")
-    assert set(doc["secrets"]) == {"neo4j_auth", "neo4j_password", "redis_password", "flower_basic_auth"}
+    assert set(doc["secrets"]) == {"neo4j_auth", "neo4j_password", "redis_password", "redis_producer_password",
+                                   "flower_basic_auth"}
     assert all(set(s) == {"file"} for s in doc["secrets"].values())
     env = doc["services"]["worker-gnn"]["environment"]
     assert env["NEO4J_PASSWORD_FILE"] == "/run/secrets/neo4j_password"
@@ -41,7 +42,7 @@ def test_each_service_gets_only_the_secrets_it_uses():
         assert not NEO4J_SECRETS & set(services[name]["secrets"]), name
         assert not any(k.startswith("NEO4J") for k in services[name]["environment"]), name
     assert set(services["neo4j"]["secrets"]) == {"neo4j_auth"}
-    assert set(services["redis"]["secrets"]) == {"redis_password"}
+    assert set(services["redis"]["secrets"]) == {"redis_password", "redis_producer_password"}
     for queue in ("ingest", "nlp", "gnn"):
         assert set(services[f"worker-{queue}"]["secrets"]) == {"neo4j_password", "redis_password"}
     assert "flower_basic_auth" in services["flower"]["secrets"]
@@ -60,3 +61,11 @@ def test_bolt_tls_is_configurable():
     env = load()["services"]["neo4j"]["environment"]
     assert env["NEO4J_server_bolt_tls__level"].startswith("${NEO4J_BOLT_TLS_LEVEL")
     assert env["NEO4J_dbms_ssl_policy_bolt_enabled"].startswith("${NEO4J_BOLT_TLS")
+
+
+def test_producers_have_a_user_that_may_only_add_events_and_redis_refuses_rather_than_evicts():
+    redis_cmd = " ".join(load()["services"]["redis"]["command"])
+    assert "user producer on >%s resetkeys ~events* resetchannels -@all +xadd +xlen" in redis_cmd
+    assert "maxmemory-policy noeviction" in redis_cmd
+    for name, svc in load()["services"].items():  # no service of ours is a producer
+        assert "redis_producer_password" not in svc.get("secrets", []) or name == "redis", name

@@ -173,13 +173,28 @@ def test_future_dated_metadata_counts_as_now_within_a_batch():
 
     ahead = meta(1, NOW + 20 * 3_600_000, "HIJACKED")
     real = meta(2, NOW, "Real title")
-    rows = [{"id": "i", "title": "HIJACKED", "price": 1.0, "meta_ms": ahead.ts_ms, "categories": []}]
+    rows = [{"id": "i", "title": "HIJACKED", "price": 1.0, "meta_ms": ahead.ts_ms, "categories": [],
+             "categories_ms": None}]
     clamp_item_metadata(rows, [ahead, real], NOW)
     # Both count as NOW; the tie goes to the later event in the batch, as aggregate's rule says.
-    assert rows[0] == {"id": "i", "title": "Real title", "price": 2.0, "meta_ms": NOW, "categories": []}
-    untouched = [{"id": "i", "title": "x", "price": None, "meta_ms": NOW - 5, "categories": []}]
+    assert rows[0] == {"id": "i", "title": "Real title", "price": 2.0, "meta_ms": NOW, "categories": [],
+                       "categories_ms": None}
+    untouched = [{"id": "i", "title": "x", "price": None, "meta_ms": NOW - 5, "categories": [],
+                  "categories_ms": None}]
     clamp_item_metadata(untouched, [meta(3, NOW - 5, "x")], NOW)
     assert untouched[0]["meta_ms"] == NOW - 5
+
+
+def test_a_future_dated_category_set_counts_as_now_too():
+    def cats(n: int, ts: int, names: list[str]) -> Event:
+        return parse_record({"event_id": f"e{n}", "user_id": "u", "type": "view", "ts": ts, "item_id": "i",
+                             "item": {"category": names}}, NOW)
+
+    ahead, real = cats(1, NOW + 20 * 3_600_000, ["hijacked"]), cats(2, NOW, ["real"])
+    rows = [{"id": "i", "title": None, "price": None, "meta_ms": ahead.ts_ms, "categories": ["hijacked"],
+             "categories_ms": ahead.ts_ms}]
+    clamp_item_metadata(rows, [ahead, real], NOW)
+    assert rows[0]["categories"] == ["real"] and rows[0]["categories_ms"] == NOW
 
 
 # --- properties ----------------------------------------------------------------------------

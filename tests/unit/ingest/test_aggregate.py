@@ -60,4 +60,17 @@ def test_search_rows_use_query_hash_and_item_metadata_latest_wins():
         e(3, 9, item=ItemMeta(title="new", categories=("b",), price=3.0)),
     ], H)
     assert rows.searches[0]["query"] == query_id("blue tooth") and rows.searches[0]["text"] == "blue tooth"
-    assert rows.items == [{"id": "i", "title": "new", "price": 3.0, "meta_ms": 9, "categories": ["a", "b"]}]
+    assert rows.items == [{"id": "i", "title": "new", "price": 3.0, "meta_ms": 9, "categories": ["b"],
+                           "categories_ms": 9}]
+
+
+def test_the_newest_category_set_replaces_older_ones_so_an_item_never_accumulates_categories():
+    from ingest.events import MAX_CATEGORIES, ItemMeta
+
+    sets = [tuple(f"c{k}-{n}" for n in range(MAX_CATEGORIES)) for k in range(3)]
+    events = [e(k, 100 + k, item=ItemMeta(categories=cats)) for k, cats in enumerate(sets)]
+    events.append(e(9, 50, item=ItemMeta(categories=("older",))))  # older, later in the batch: loses
+    events.append(e(10, 200, item=ItemMeta(title="title only")))  # names no category: keeps the set
+    (row,) = aggregate(events, H).items
+    assert row["categories"] == list(sets[2]) and row["categories_ms"] == 102
+    assert row["title"] == "title only"

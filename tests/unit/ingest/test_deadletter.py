@@ -24,3 +24,18 @@ def test_a_lone_surrogate_in_a_rejected_line_is_still_written(tmp_path):
     with DeadLetters(tmp_path / "dead.jsonl") as dead:
         dead.add(Rejection("f", 1, "bad", "title \ud800"))
     assert json.loads((tmp_path / "dead.jsonl").read_text())["line"] == 1
+
+
+def test_dead_letters_are_readable_by_their_owner_only(tmp_path):
+    import os
+
+    from ingest.deadletter import DeadLetters
+    from ingest.sources import Rejection
+
+    old = os.umask(0o022)  # a shell's usual umask would make the file 0644
+    try:
+        with DeadLetters(tmp_path / "dead.jsonl") as dead:
+            dead.add(Rejection("s", 1, "bad", "raw producer data"))
+    finally:
+        os.umask(old)
+    assert (tmp_path / "dead.jsonl").stat().st_mode & 0o777 == 0o600

@@ -100,3 +100,26 @@ def test_decode_json_record_rejects_with_a_reason(raw, reason):
 def test_decode_json_record_accepts_bytes_and_text():
     assert decode_json_record(b'\xef\xbb\xbf{"a": [1, 2.5, "\xe8\x93\x9d"]}', "s", 1) == {"a": [1, 2.5, "蓝"]}
     assert decode_json_record('{"a": "蓝"}', "s", 1) == {"a": "蓝"}
+
+
+@pytest.mark.parametrize("name", ["bomb.jsonl.gz", "bomb.csv.gz"])
+def test_a_gzip_of_blank_lines_stops_at_the_blank_line_cap_and_says_so(tmp_path, name):
+    import time
+
+    from ingest.sources import MAX_BLANK_LINES
+
+    path = tmp_path / name
+    header = b"event_id,user_id,type,ts\n" if name.startswith("bomb.csv") else b""
+    last = b'{"event_id": "e1"}\n' if "jsonl" in name else b"e1,u1,view,1795000000000\n"
+    with gzip.open(path, "wb") as f:
+        f.write(header)
+        for _ in range(100):  # 8 MB of blank lines: a few KB compressed
+            f.write(b"\n" * 80_000)
+        f.write(last)
+    assert path.stat().st_size < 50_000
+    started = time.process_time()
+    out = list(read_records(path))
+    assert time.process_time() - started < 2.0
+    (lineno, rejection), = out
+    assert isinstance(rejection, Rejection) and f"more than {MAX_BLANK_LINES} blank lines" in rejection.reason
+    assert lineno == MAX_BLANK_LINES + 1 + len(header.splitlines())

@@ -10,7 +10,13 @@ import pytest
 from neo4j import exceptions as nx
 
 import interestgraph.graph as graph
-from interestgraph.errors import GraphError, InterestGraphError, TransientGraphError
+from interestgraph.errors import (
+    GraphError,
+    GraphMemoryError,
+    InterestGraphError,
+    RefusedGraphError,
+    TransientGraphError,
+)
 from interestgraph.graph import read, retrying, translated_errors
 from interestgraph.settings import Settings
 
@@ -45,16 +51,31 @@ def test_bad_credentials_are_a_permanent_error_that_names_the_variables_not_the_
     assert str(got) == "ingest/merge_items: Neo4j rejected the credentials in NEO4J_USER/NEO4J_PASSWORD"
 
 
-@pytest.mark.parametrize(("code", "message"), [
-    ("Neo.ClientError.Statement.SyntaxError", "Invalid input 'MACH'"),
-    ("Neo.ClientError.Schema.ConstraintValidationFailed", "Node(12) already exists with label `SeenEvent`"),
-    ("Neo.DatabaseError.General.UnknownError", "out of memory"),
+@pytest.mark.parametrize(("code", "message", "kind"), [
+    ("Neo.ClientError.Statement.SyntaxError", "Invalid input 'MACH'", RefusedGraphError),
+    ("Neo.ClientError.Statement.TypeError", "Type mismatch: expected a map but was String", RefusedGraphError),
+    ("Neo.ClientError.Schema.ConstraintValidationFailed", "Node(12) already exists with label `SeenEvent`",
+     RefusedGraphError),
+    ("Neo.ClientError.Database.DatabaseNotFound", "Database does not exist: nope", GraphError),
+    ("Neo.ClientError.Security.Forbidden", "Write operations are not allowed", GraphError),
+    ("Neo.DatabaseError.General.UnknownError", "out of memory", GraphError),
 ])
-def test_other_server_failures_keep_their_code_and_message(code, message):
+def test_other_server_failures_keep_their_code_and_message(code, message, kind):
     error = server_error(code, message)
     got = translate(error)
-    assert type(got) is GraphError and got.__cause__ is error
+    assert type(got) is kind and got.__cause__ is error
     assert str(got) == f"ingest/merge_items: {code}: {message}"
+
+
+@pytest.mark.parametrize("code", [
+    "Neo.TransientError.General.MemoryPoolOutOfMemoryError",
+    "Neo.ClientError.General.TransactionOutOfMemoryError",
+    "Neo.TransientError.General.OutOfMemoryError",
+])
+def test_memory_errors_are_neither_transient_nor_refused_data(code):
+    # Retrying the same transaction runs out of memory again (the issue: "retried for ever").
+    got = translate(server_error(code, "The allocation of an extra 4.0 MiB would use more than the limit"))
+    assert type(got) is GraphMemoryError and not isinstance(got, TransientGraphError)
 
 
 def test_a_constraint_violation_stays_recognisable_through_the_cause():

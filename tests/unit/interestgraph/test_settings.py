@@ -87,7 +87,9 @@ def test_every_variable_is_read(tmp_path):
     ("INTERESTGRAPH_HALF_LIFE_DAYS", "0", "must be a positive number"),
     ("INTERESTGRAPH_REFRESH_EVERY_S", "soon", "must be a positive number"),
     ("INTERESTGRAPH_TEXT_EVERY_S", "-2", "must be a positive number"),
-    ("INTERESTGRAPH_LEDGER_DAYS", "thirty", "must be a positive number"),
+    ("INTERESTGRAPH_LEDGER_DAYS", "thirty", "must be a number of days, at least 1"),
+    ("INTERESTGRAPH_LEDGER_DAYS", "0", "must be a number of days, at least 1"),
+    ("INTERESTGRAPH_LEDGER_DAYS", "0.5", "must be a number of days, at least 1"),
     ("INTERESTGRAPH_STREAM_URL", "http://x/0/events", "must be a stream URL"),
     ("INTERESTGRAPH_LOG_LEVEL", "LOUD", "must be one of"),
 ])
@@ -177,6 +179,6 @@ def test_celery_config_comes_from_settings():
     beat = conf["beat_schedule"]
     assert beat["refresh-dirty"]["schedule"] == 0.25 and beat["refresh-dirty"]["options"]["expires"] == 0.75
     assert beat["text-pass"]["schedule"] == 4.0 and beat["prune-ledger"]["kwargs"] == {"days": 9.0}
-    assert beat["drain-stream"]["kwargs"]["url"] == "redis://b:1/0/events"
+    assert "url" not in beat["drain-stream"]["kwargs"]  # the task drains settings.stream_url only
     bare = config(Settings.without_graph({}))
     assert "drain-stream" not in bare["beat_schedule"] and bare["redis_backend_credential_provider"] is None

@@ -180,3 +180,18 @@ def test_cli_encode_prints_cosines_and_rejects_blank_texts(capsys, tmp_path, mon
     assert cos[0][1] > cos[0][2] and math.isclose(cos[0][0], 1.0, abs_tol=1e-4)
     assert main(["nlp", "encode", "ok", "  "]) == 2
     assert "text 2 is blank" in capsys.readouterr().err
+
+
+def test_the_vector_cache_is_readable_by_its_owner_only(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        VectorCache(tmp_path / "new.sqlite")
+        (tmp_path / "old.sqlite").touch(mode=0o644)  # made by an older version
+        VectorCache(tmp_path / "old.sqlite")
+    finally:
+        os.umask(old)
+    for name in ("new.sqlite", "new.sqlite-wal", "old.sqlite"):
+        if (tmp_path / name).exists():
+            assert (tmp_path / name).stat().st_mode & 0o777 == 0o600, name
