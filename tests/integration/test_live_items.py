@@ -35,7 +35,7 @@ def cli(*args: str) -> dict:
 
 
 def test_a_new_item_bought_by_a_few_shoppers_reaches_similar_shoppers_within_seconds(driver, prefix, tmp_path):
-    cli("ingest", str(write_jsonl(tmp_path / "shop.jsonl", taste_shop(prefix))), "--no-text")
+    cli("ingest", str(write_jsonl(tmp_path / "shop.jsonl", taste_shop(prefix))), "--no-text", "--backfill")
     trained = cli("train", "--model", "gin", "--prefix", prefix, "--epochs", "3")
     assert trained["ranking"] in ("fused", "model", "popularity", "popularity_1h", "popularity_1d", "popularity_7d",
                                   "item_knn", "item_knn_recent", "user_knn")
@@ -46,7 +46,7 @@ def test_a_new_item_bought_by_a_few_shoppers_reaches_similar_shoppers_within_sec
              "ts": T0 + 10**8 + u * 1000, "item_id": new,
              "item": {"title": "a brand-new a thing", "category": f"{prefix}a", "price": 12.0}} for u in (1, 2, 3)]
     started = time.monotonic()
-    cli("ingest", str(write_jsonl(tmp_path / "new.jsonl", buys)), "--no-text")
+    cli("ingest", str(write_jsonl(tmp_path / "new.jsonl", buys)), "--no-text", "--backfill")
     counters = driver.execute_query(COUNTERS, id=new).records[0]
     assert counters["total"] == 3 and len(counters["decayed"]) == 3 and counters["at"] == T0 + 10**8 + 3000
     # The worker embeds the new item, with its three buyers, from the live graph (this item only:
@@ -67,12 +67,12 @@ def test_a_new_item_bought_by_a_few_shoppers_reaches_similar_shoppers_within_sec
 def test_replayed_events_do_not_count_buyers_twice(driver, prefix, tmp_path):
     events = taste_shop(prefix, users=3, items=4, others=1)
     path = write_jsonl(tmp_path / "shop.jsonl", events)
-    cli("ingest", str(path), "--no-text", "--no-embed")
+    cli("ingest", str(path), "--no-text", "--no-embed", "--backfill")
     before = driver.execute_query(COUNTERS, id=f"{prefix}a0").records[0]
-    cli("ingest", str(path), "--no-text", "--no-embed")  # every id is in the ledger: nothing changes
+    cli("ingest", str(path), "--no-text", "--no-embed", "--backfill")  # every id is in the ledger: nothing changes
     after = driver.execute_query(COUNTERS, id=f"{prefix}a0").records[0]
     assert before["total"] == after["total"] == 3 and before["decayed"] == after["decayed"]
     # A second behaviour of a buyer on the same item is not a new buyer.
     again = [{**events[0], "event_id": f"{prefix}again", "type": "view", "ts": events[0]["ts"] + 5}]
-    cli("ingest", str(write_jsonl(tmp_path / "again.jsonl", again)), "--no-text", "--no-embed")
+    cli("ingest", str(write_jsonl(tmp_path / "again.jsonl", again)), "--no-text", "--no-embed", "--backfill")
     assert driver.execute_query(COUNTERS, id=events[0]["item_id"]).records[0]["total"] == 3
