@@ -57,7 +57,8 @@ def wait_for_worker(timeout: float = 60.0) -> str:
 
 def status(driver: Driver, settings: Settings, minutes: int = 5) -> dict[str, Any]:
     """Freshness now: the dirty backlog, refresh rate and lag percentiles over the last
-    ``minutes``, the active model, and the workers that answer a ping (or the broker's error)."""
+    ``minutes``, the active model with what recommend ranks by and the gate's decision, and the
+    workers that answer a ping (or the broker's error)."""
     from gnn.registry import active_card
     from interestgraph.graph import read
     from workers.celery_app import app
@@ -67,6 +68,8 @@ def status(driver: Driver, settings: Settings, minutes: int = 5) -> dict[str, An
         replies = app.control.ping(timeout=1.0)
     except Exception as e:  # noqa: BLE001 - the broker being down is a status, not a crash
         replies = [{"error": f"{type(e).__name__}: {e}"}]
-    return {**row, "window_minutes": minutes, "active_model": active_card(settings).tag,
+    card = active_card(settings)
+    return {**row, "window_minutes": minutes, "active_model": card.tag, "ranking": card.ranking,
+            "gate": card.meta.get("decision"),
             "workers": [name for reply in replies for name in reply if name != "error"],
             **({"broker_error": replies[0]["error"]} if replies and "error" in replies[0] else {})}

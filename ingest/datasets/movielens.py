@@ -15,13 +15,10 @@ Events are ordered by (timestamp, user, item), so the stream is the same on ever
 from __future__ import annotations
 
 import csv
-import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from interestgraph.errors import InputError
 
 NAME = "movielens-100k"
 PREFIX = "ml100k"
@@ -29,14 +26,9 @@ PREFIX = "ml100k"
 
 def locate() -> Path:
     """The folder holding ``ml-100k.inter`` and ``ml-100k.item`` inside the recbole wheel."""
-    spec = importlib.util.find_spec("recbole")
-    if spec is None or not spec.submodule_search_locations:
-        raise InputError("the recbole wheel is not installed; run `pip install --no-deps recbole` "
-                         "(make does this) to get MovieLens-100K")
-    root = Path(next(iter(spec.submodule_search_locations))) / "dataset_example" / "ml-100k"
-    if not (root / "ml-100k.inter").is_file():
-        raise InputError(f"recbole is installed but {root}/ml-100k.inter is missing")
-    return root
+    from ingest.datasets import packaged_file
+
+    return packaged_file("recbole", "recbole", Path("dataset_example/ml-100k/ml-100k.inter"), "MovieLens-100K").parent
 
 
 @dataclass(frozen=True)

