@@ -52,7 +52,7 @@ def train_and_register(driver: Driver, settings: Settings, *, model: str = "gin"
     # Stored vectors carry STORED_EXTRA columns beyond the model's own dimensions.
     cfg = TrainConfig(arch=model, max_epochs=epochs, seed=seed, dim=settings.embedding_dim - STORED_EXTRA)
     data = export(driver, settings, prefix=prefix, progress=progress)
-    backfilled = backfill_item_stats(driver, settings, data)
+    backfilled = backfill_item_stats(driver, settings, prefix)
     result = train(data, cfg, device=pick_device(settings.device), progress=progress)
     version = time.strftime("v%Y%m%d-%H%M%S", time.gmtime())
     newest = max((e.last_ms for edges in data.edges.values() for e in edges), default=None)

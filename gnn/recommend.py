@@ -12,8 +12,8 @@ counting baseline) orders them. Four small statements feed it:
    ones and the walk's best, with their vectors and live counters.
 
 The walk is bounded (``HISTORY`` items, ``PER_ITEM`` users per item, ``EXPAND`` users
-expanded, ``PER_USER`` items each), so a popular item or a heavy shopper never costs their
-whole degree. A sampled item's co-users are weighted up by how many it stands for, so the
+expanded, ``PER_USER`` items each), so a popular item or a heavy shopper never costs more
+than those bounds. A sampled item's co-users are weighted up by how many it stands for, so the
 item-kNN sums keep their scale; the evaluation measures how far the walk's answer lies
 from the exact in-memory one (``bench.evaluate``'s ``served_overlap@20``).
 """
@@ -48,10 +48,13 @@ from interestgraph.errors import InputError, NotFoundError
 from interestgraph.graph import read
 from interestgraph.settings import Settings
 
-HISTORY = 200  # the user's newest items the walk starts from
-PER_ITEM = 50  # other users read per item
-EXPAND = 300  # co-users whose items are read, the strongest first
-PER_USER = 200  # items read per co-user
+# The walk's bounds. Measured on MovieLens-100K (dense: a film has up to 583 raters) against the
+# exact in-memory signals, the walk's top 20 shared 36% (item-kNN) / 54% (user-kNN) with them at
+# 200/50/300/200, 68% / 65% at 300/100/500/300 and 90% / 75% at these, for 0.6 s a walk on 2 busy cores.
+HISTORY = 500  # the user's newest items the walk starts from
+PER_ITEM = 200  # other users read per item
+EXPAND = 1000  # co-users whose items are read, the strongest first
+PER_USER = 500  # items read per co-user
 MAX_K = 1000
 
 

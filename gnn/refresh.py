@@ -31,14 +31,13 @@ from typing import Any
 from neo4j import Driver
 from tqdm import tqdm
 
-from gnn.behaviour import ITEM
-from gnn.counting import LiveCounts, next_due_ms, stats_at
-from gnn.export import TrainingData
+from gnn.counting import next_due_ms, stats_at
 from gnn.online import UpdateReport, UserUpdater, load_items
 from gnn.registry import ModelCard, active_card
 from gnn.runtime import ModelRuntime
+from interestgraph.constants import LIVE_HORIZONS_MS
 from interestgraph.errors import ConfigError
-from interestgraph.graph import read, write
+from interestgraph.graph import read, run_implicit, write
 from interestgraph.settings import Settings
 
 DEFAULT_LEASE_MS = 60_000
@@ -146,25 +145,11 @@ def embed_items(driver: Driver, settings: Settings, runtime: ModelRuntime, ids: 
     return report
 
 
-def backfill_item_stats(driver: Driver, settings: Settings, data: TrainingData, batch: int = 5000) -> int:
-    """Give the export's items without live counters the counters their edges imply (each
-    (user, item) pair's first touch is one buyer); returns how many items got them."""
-    items = sorted({e.target for edges in data.edges.values() for e in edges if e.kind == ITEM})
-    col = {i: n for n, i in enumerate(items)}
-    firsts: dict[tuple[str, int], int] = {}
-    for user, edges in data.edges.items():
-        for e in edges:
-            if e.kind == ITEM:
-                key = (user, col[e.target])
-                firsts[key] = min(firsts.get(key, e.first_ms), e.first_ms)
-    counts = LiveCounts(len(items))
-    counts.add_all((u, i, t) for (u, i), t in sorted(firsts.items(), key=lambda p: (p[1], p[0])))
-    rows = [{"id": item, "decayed": counts.decayed[:, n].tolist(), "live_ms": counts.now_ms,
-             "total": int(counts.total[n]), "first_ms": int(counts.first_ms[n])} for n, item in enumerate(items)]
-    done = 0
-    for start in range(0, len(rows), batch):
-        done += len(write(driver, settings, "gnn/backfill_item_stats", rows=rows[start:start + batch]))
-    return done
+def backfill_item_stats(driver: Driver, settings: Settings, prefix: str = "", batch: int = 1000) -> int:
+    """Give items without live counters (ingested before ingest kept them) the counters their edges
+    imply; returns how many items got them (0 once every item has them)."""
+    return int(run_implicit(driver, settings, "gnn/backfill_item_stats", horizons_ms=list(LIVE_HORIZONS_MS),
+                            prefix=prefix, batch=batch)[0]["items"])
 
 
 def refresh_similar(driver: Driver, settings: Settings, user_ids: list[str], k: int = SIMILAR_K) -> None:
@@ -234,6 +219,7 @@ def refresh(driver: Driver, settings: Settings, *, runtime: RuntimeCache | None 
     rt = runtime()
     owner = owner or default_owner()
     if all_nodes:
+        backfill_item_stats(driver, settings, prefix)
         write(driver, settings, "gnn/mark_all_dirty", now_ms=int(time.time() * 1000), prefix=prefix)
     report = RefreshReport(model=rt.card.tag, device=str(rt.device), owner=owner)
     updater = UserUpdater(driver, settings, runtime)

@@ -107,10 +107,10 @@ def write(driver: Driver, settings: Settings, name: str, **params: Any) -> list[
     return in_write_tx(driver, settings, name, lambda tx: run(tx, name, **params))
 
 
-def run_implicit(driver: Driver, settings: Settings, name: str, **params: Any) -> None:
-    """Run a statement in an auto-commit transaction (needed by ``CALL { } IN TRANSACTIONS``)."""
+def run_implicit(driver: Driver, settings: Settings, name: str, **params: Any) -> list[Record]:
+    """Run a statement in an auto-commit transaction (needed by ``CALL { } IN TRANSACTIONS``); its records."""
     with translated_errors(name), driver.session(database=settings.neo4j_database) as session:
-        session.run(query(name), params).consume()
+        return list(session.run(query(name), params))
 
 
 def in_write_tx(driver: Driver, settings: Settings, what: str,
