@@ -150,6 +150,7 @@ class Replay:
         self.recent_popularity = gate.recent_popularity if gate is not None else "popularity_1d"
         self.capture = False  # set: the next scored event records the fused top 20 (user, ids, time)
         self.captured: tuple[str, list[str], int] | None = None
+        self.chunk_users: set[str] = set()  # users with events since the capture was set
         self.scored = self.cold_users = self.updates = 0
         self.update_s = 0.0
 
@@ -212,7 +213,8 @@ class Replay:
                 add("gin_model", model)
             fused = self._fused(g, Signals({"model": model, **co}, self.stats, len(have)), allowed)
             add(f"{arch}_dynamic", fused)
-            if arch == "gin" and self.capture:
+            # Only a user Neo4j already holds as of the chunk's start: one with history, none of it in the chunk.
+            if arch == "gin" and self.capture and have and user not in self.chunk_users:
                 top = np.argsort(-np.where(allowed, fused, -np.inf), kind="stable")[:20]
                 self.captured = (user, [cat.ids[c] for c in top if allowed[c]], self.counts.now_ms or 0)
                 self.capture = False
@@ -227,8 +229,14 @@ class Replay:
         out[rows] = g.head.score(features(sig, rows, allowed))
         return out
 
+    def start_chunk(self) -> None:
+        """A new chunk of the stream: capture the served ranking at its first suitable event."""
+        self.capture, self.captured = True, None
+        self.chunk_users = set()
+
     def _apply(self, ev: Event) -> None:
         """Merge the event into the in-memory graph, as ingest merges it into Neo4j."""
+        self.chunk_users.add(self.ns + ev.user_id)
         rel = REL_OF_EVENT[ev.type]
         if ev.type is EventType.SEARCH:
             self.histories.apply(self.ns + ev.user_id, rel, query_id(ev.query or ""), ev.ts_ms)

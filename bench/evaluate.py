@@ -98,7 +98,7 @@ def evaluate_methods(driver: Driver, settings: Settings, *, source: str | Path =
         with tqdm(total=len(stream.live), desc="replay", unit="ev", disable=not progress, file=sys.stderr) as bar:
             for start in range(0, len(stream.live), check_every):
                 chunk = stream.live[start:start + check_every]
-                replay.capture, replay.captured = True, None
+                replay.start_chunk()
                 for ev in chunk:
                     replay.step(ev)
                     bar.update(1)
