@@ -59,21 +59,25 @@ def train_and_register(driver: Driver, settings: Settings, *, model: str = "gin"
     card = result.card(version, meta={"data_cutoff_ms": newest, "users": len(data.edges), "prefix": prefix or None})
     gate = result.gate
     current = active_card(settings)
-    if not activate:
-        make_active, ranking, decision = False, "fused", "registered only (--no-activate)"
-    elif gate is None or gate.head is None:
-        make_active, ranking = True, "model"
-        decision = ("activated without a gate: " + (gate.reason if gate is not None else
-                                                    "too little history to hold a validation slice out"))
+    # What this version would be served with: the gate's verdict, whether or not it is activated now.
+    if gate is None or gate.head is None:
+        ranking = "model"
+        verdict = "no gate: " + (gate.reason if gate is not None else "too little history to hold a validation "
+                                                                      "slice out")
     elif gate.activate:
-        make_active, ranking, decision = True, "fused", f"activated: {gate.reason}"
-    elif current.meta.get("trained") and current.ranking == "fused":
-        make_active, ranking = False, "fused"
-        decision = f"not activated, {current.tag} stays active: {gate.reason}"
+        ranking, verdict = "fused", gate.reason
     else:
-        best = gate.best_baseline
-        make_active, ranking = True, best
-        decision = f"activated, but recommend ranks by {best} (counting): {gate.reason}"
+        ranking, verdict = gate.best_baseline, gate.reason
+    if not activate:
+        make_active, decision = False, f"registered only (--no-activate); it would rank {ranking}: {verdict}"
+    elif ranking != "fused" and current.meta.get("trained") and current.ranking == "fused":
+        make_active, decision = False, f"not activated, {current.tag} stays active: {verdict}"
+    elif ranking == "fused":
+        make_active, decision = True, f"activated: {verdict}"
+    elif ranking == "model":
+        make_active, decision = True, f"activated without a gate ({verdict})"
+    else:
+        make_active, decision = True, f"activated, but recommend ranks by {ranking} (counting): {verdict}"
     card = replace(card, ranking=ranking, meta={**card.meta, "decision": decision})
     saved = register(settings, card, result.model, result.vocab, activate=make_active,
                      head=gate.head if gate is not None else None)
