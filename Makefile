@@ -31,6 +31,7 @@ MODEL_LOCK := $(HOME)/.cache/interestgraph/review-model.lock
 LOG_DIR := $(INTERESTGRAPH_HOME)/logs
 REDIS_DIR := $(INTERESTGRAPH_HOME)/redis$(REDIS_SUFFIX)
 WORKER_PID := $(RUN_DIR)/worker$(REDIS_SUFFIX).pid
+BEAT_PID := $(RUN_DIR)/beat$(REDIS_SUFFIX).pid
 PASSWORD_FILE := $(INTERESTGRAPH_HOME)/neo4j.password
 REDIS_PASSWORD_FILE := $(INTERESTGRAPH_HOME)/redis.password
 
@@ -58,12 +59,12 @@ UV := $(UV_DIR)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 DEPS_STAMP := $(VENV)/.deps-$(shell cat uv.lock requirements/recbole.txt | sha256sum | cut -c1-12)
 
-.PHONY: lock lock-check fresh-check review-model-background secrets help demo test venv neo4j redis worker worker-stop schema models services stop lint unit integration chromium browser-assets browser-assets-stop
+.PHONY: lock lock-check fresh-check review-model-background secrets help demo test venv neo4j redis worker worker-stop beat beat-stop schema models services services-for-tests stop lint unit integration chromium browser-assets browser-assets-stop
 
 help:
 	@echo "make demo   set up everything, ingest the sample events, refresh embeddings via Celery, recommend"
 	@echo "make test   set up everything, then lint, type-check and run every test"
-	@echo "make stop   stop the worker, Redis and Neo4j started by make"
+	@echo "make stop   stop the worker, beat, Redis and Neo4j started by make"
 
 $(UV): requirements/uv.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required (PYTHON=$(PYTHON))" >&2; exit 1; }
@@ -131,14 +132,27 @@ worker: venv redis worker-stop
 worker-stop:
 	@$(call stop_worker,$(WORKER_PID))
 
-# $(call stop_worker,PIDFILE): TERM the worker, KILL it after 30 s, remove the pid file.
+# Celery beat: schedules the refresh (every second), the user-index sync, SIMILAR_TO and the text
+# pass on the worker of this REDIS_PORT; without it nothing keeps the graph fresh. Always
+# restarts, so it runs this checkout's schedule. Its schedule file lives beside its pid file.
+beat: venv redis beat-stop
+	@mkdir -p $(RUN_DIR) $(LOG_DIR)
+	@umask 077 && $(VENV)/bin/celery --workdir=$(CURDIR) -A workers beat --detach --pidfile=$(BEAT_PID) \
+	  --schedule=$(RUN_DIR)/beat-schedule$(REDIS_SUFFIX) --logfile=$(LOG_DIR)/beat$(REDIS_SUFFIX).log --loglevel=INFO
+	@for i in $$(seq 100); do kill -0 $$(cat $(BEAT_PID) 2>/dev/null) 2>/dev/null && exit 0; sleep 0.1; done; \
+	  echo "Celery beat did not start; see $(LOG_DIR)/beat$(REDIS_SUFFIX).log" >&2; exit 1
+
+beat-stop:
+	@$(call stop_worker,$(BEAT_PID))
+
+# $(call stop_worker,PIDFILE): TERM the worker (or beat), KILL it after 30 s, remove the pid file.
 define stop_worker
 pid=$$(cat $(1) 2>/dev/null); \
 	if [ -n "$$pid" ] && kill -0 $$pid 2>/dev/null; then \
 	  kill -TERM $$pid; \
 	  for i in $$(seq 300); do kill -0 $$pid 2>/dev/null || break; sleep 0.1; done; \
 	  kill -0 $$pid 2>/dev/null && kill -KILL $$pid; \
-	  echo "worker stopped ($(notdir $(1)))"; fi; rm -f $(1)
+	  echo "$(basename $(notdir $(1))) stopped ($(notdir $(1)))"; fi; rm -f $(1)
 endef
 
 # Chromium and its driver for the Browser test, a CJK font for report pictures (Debian
@@ -172,12 +186,17 @@ models: venv
 	@$(IG) nlp fetch-encoder
 	@mkdir -p $(dir $(MODEL_LOCK)) && flock $(MODEL_LOCK) $(IG) nlp train
 
-services: neo4j redis schema models worker
+# What a running system needs, beat included (it keeps the graph fresh). Tests get everything but
+# beat: they start their refreshes themselves, and a scheduled refresh racing a test's own would
+# make its counts depend on timing.
+services: services-for-tests beat
+
+services-for-tests: neo4j redis schema models worker
 
 # The demo waits for nothing slow: the review-sentiment model builds in the background once
 # the answers are printed, so neither slows the other on 2 cores (reviews keep their
 # star-rating sentiment until the worker's text pass scores them).
-demo: neo4j redis schema worker browser-assets
+demo: neo4j redis schema worker beat browser-assets
 	$(IG) ingest ingest/samples/demo_events.jsonl
 	$(IG) train --model gin --prefix demo-
 	$(IG) recommend demo-u1 --k 5 --why --prefix demo-
@@ -209,16 +228,16 @@ lint: venv lock-check
 unit: venv
 	$(VENV)/bin/pytest -q tests/unit
 
-integration: services browser-assets chromium
+integration: services-for-tests browser-assets chromium
 	$(VENV)/bin/pytest -q tests/integration
 
-test: services browser-assets chromium lint
+test: services-for-tests browser-assets chromium lint
 	$(VENV)/bin/pytest -q tests
 
 # Stops what make started in $(INTERESTGRAPH_HOME), whatever REDIS_PORT each ran with: every
-# worker pid file, and every Redis whose pid file is there (TERM: Redis saves and exits).
+# beat and worker pid file, and every Redis whose pid file is there (TERM: Redis saves and exits).
 stop: browser-assets-stop
-	@$(foreach f,$(wildcard $(RUN_DIR)/worker*.pid),$(call stop_worker,$(f));)
+	@$(foreach f,$(wildcard $(RUN_DIR)/beat*.pid $(RUN_DIR)/worker*.pid),$(call stop_worker,$(f));)
 	@for pidfile in $(wildcard $(INTERESTGRAPH_HOME)/redis*/redis.pid); do \
 	  pid=$$(cat $$pidfile 2>/dev/null); \
 	  if [ -n "$$pid" ] && [ "$$(cat /proc/$$pid/comm 2>/dev/null)" = redis-server ]; then \

@@ -16,10 +16,11 @@ variable                           field                 default
 ``NEO4J_URI``                      ``neo4j_uri``         ``bolt://localhost:7687``
 ``NEO4J_USER``                     ``neo4j_user``        ``neo4j``
 ``NEO4J_PASSWORD(_FILE)``          ``neo4j_password``    required by :meth:`Settings.from_env`
+                                                         (else ``$INTERESTGRAPH_HOME/neo4j.password``)
 ``NEO4J_DATABASE``                 ``neo4j_database``    ``neo4j``
 ``CELERY_BROKER_URL``              ``broker_url``        ``redis://localhost:6379/0``
 ``CELERY_RESULT_BACKEND``          ``result_backend``    the broker URL
-``REDIS_PASSWORD(_FILE)``          ``redis_password``    none
+``REDIS_PASSWORD(_FILE)``          ``redis_password``    ``$INTERESTGRAPH_HOME/redis.password``, else none
 ``INTERESTGRAPH_DEVICE``           ``device``            ``auto`` (or ``cuda``, ``cpu``)
 ``INTERESTGRAPH_HOME``             ``home``              ``~/.local/share/interestgraph``
 ``INTERESTGRAPH_HALF_LIFE_DAYS``   ``half_life_days``    14
@@ -61,14 +62,25 @@ _LOG_LEVELS: tuple[LogLevel, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITI
 _SECRETS = ("NEO4J_PASSWORD", "REDIS_PASSWORD")
 
 
+# The files `make` generates each secret into, under INTERESTGRAPH_HOME.
+HOME_SECRET_FILES = {"NEO4J_PASSWORD": "neo4j.password", "REDIS_PASSWORD": "redis.password"}
+
+
 def read_secret(env: Mapping[str, str], name: str) -> str:
     """``NAME`` from the environment, else the contents of the file named by ``NAME_FILE``
-    (Docker and Compose secrets); empty when neither is set."""
+    (Docker and Compose secrets), else, when ``INTERESTGRAPH_HOME`` is set, the file `make`
+    generated there (``neo4j.password``, ``redis.password``), so a shell needs nothing but
+    ``INTERESTGRAPH_HOME``; empty when none of them is there."""
     if env.get(name):
         return env[name]
     path = env.get(f"{name}_FILE")
     if not path:
-        return ""
+        home, generated = env.get("INTERESTGRAPH_HOME"), HOME_SECRET_FILES.get(name)
+        if not home or not generated:
+            return ""
+        path = str(Path(home).expanduser() / generated)
+        if not Path(path).is_file():
+            return ""
     try:
         return Path(path).read_text(encoding="utf-8").strip()
     except OSError as e:
@@ -246,9 +258,9 @@ class Settings(BaseSettings):
         settings = cls.without_graph(env)
         if not settings.neo4j_password.get_secret_value():
             raise ConfigError(
-                "NEO4J_PASSWORD is not set: expected the Neo4j password in the environment, or "
-                "NEO4J_PASSWORD_FILE naming a file that holds it "
-                "(make targets set it from $INTERESTGRAPH_HOME/neo4j.password)"
+                "NEO4J_PASSWORD is not set: expected the Neo4j password in the environment, "
+                "NEO4J_PASSWORD_FILE naming a file that holds it, or INTERESTGRAPH_HOME naming the "
+                "directory whose neo4j.password `make` generated"
             )
         return settings
 

@@ -180,3 +180,18 @@ def test_celery_config_comes_from_settings():
     assert beat["drain-stream"]["kwargs"]["url"] == "redis://b:1/0/events"
     bare = config(Settings.without_graph({}))
     assert "drain-stream" not in bare["beat_schedule"] and bare["redis_backend_credential_provider"] is None
+
+
+def test_a_shell_needs_only_the_home_for_the_passwords(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "neo4j.password").write_text("neo-from-home\n")
+    (home / "redis.password").write_text("redis-from-home\n")
+    s = Settings.from_env({"INTERESTGRAPH_HOME": str(home)})
+    assert s.neo4j_password.get_secret_value() == "neo-from-home"
+    assert s.redis_password.get_secret_value() == "redis-from-home"
+    # The environment still wins, and a home without the files is no password at all.
+    s = Settings.from_env({"INTERESTGRAPH_HOME": str(home), "NEO4J_PASSWORD": "direct"})
+    assert s.neo4j_password.get_secret_value() == "direct"
+    with pytest.raises(ConfigError, match="NEO4J_PASSWORD is not set"):
+        Settings.from_env({"INTERESTGRAPH_HOME": str(tmp_path / "empty")})
