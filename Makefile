@@ -31,6 +31,7 @@ MODEL_LOCK := $(HOME)/.cache/interestgraph/review-model.lock
 LOG_DIR := $(INTERESTGRAPH_HOME)/logs
 REDIS_DIR := $(INTERESTGRAPH_HOME)/redis$(REDIS_SUFFIX)
 WORKER_PID := $(RUN_DIR)/worker$(REDIS_SUFFIX).pid
+NLP_WORKER_PID := $(RUN_DIR)/worker-nlp$(REDIS_SUFFIX).pid
 BEAT_PID := $(RUN_DIR)/beat$(REDIS_SUFFIX).pid
 PASSWORD_FILE := $(INTERESTGRAPH_HOME)/neo4j.password
 REDIS_PASSWORD_FILE := $(INTERESTGRAPH_HOME)/redis.password
@@ -121,15 +122,24 @@ redis:
 	@for i in $$(seq 300); do redis-cli -p $(REDIS_PORT) ping 2>/dev/null | grep -q PONG && exit 0; sleep 0.1; done; \
 	  echo "Redis did not start (or does not accept REDIS_PASSWORD); see $(REDIS_DIR)/redis.log" >&2; exit 1
 
-# Always restarts, so the worker runs the code of this checkout.
+# Two workers, as docker-compose has one per queue: the refresh and the user-index sync (gnn) and
+# stream drains (ingest) in one; the text pass (nlp) and SIMILAR_TO upkeep (similar) in the other.
+# Sharing one process, a text pass over a burst of new titles and reviews (tens of seconds of the
+# text encoder) let every scheduled refresh expire, and dirty items piled up for as long as events
+# kept coming. The second worker runs niced: on a small machine the encoder and the neighbour
+# searches must not take the CPU that keeps vectors fresh within a second.
+# Always restarts, so the workers run the code of this checkout.
 worker: venv redis worker-stop
 	@mkdir -p $(RUN_DIR) $(LOG_DIR)
-	@umask 077 && $(VENV)/bin/celery --workdir=$(CURDIR) -A workers worker -Q ingest,nlp,gnn -n ig$(REDIS_SUFFIX)@%h -c 1 \
+	@umask 077 && $(VENV)/bin/celery --workdir=$(CURDIR) -A workers worker -Q ingest,gnn -n ig$(REDIS_SUFFIX)@%h -c 1 \
 	  --detach --pidfile=$(WORKER_PID) --logfile=$(LOG_DIR)/worker$(REDIS_SUFFIX).log --loglevel=INFO
+	@umask 077 && nice -n 10 $(VENV)/bin/celery --workdir=$(CURDIR) -A workers worker -Q nlp,similar -n ig-nlp$(REDIS_SUFFIX)@%h \
+	  -c 1 --detach --pidfile=$(NLP_WORKER_PID) --logfile=$(LOG_DIR)/worker-nlp$(REDIS_SUFFIX).log --loglevel=INFO
 	@$(IG) workers ping --timeout 90
 
-# Stops the worker of this REDIS_PORT (`make stop` stops every worker make started).
+# Stops the workers of this REDIS_PORT (`make stop` stops every worker make started).
 worker-stop:
+	@$(call stop_worker,$(NLP_WORKER_PID))
 	@$(call stop_worker,$(WORKER_PID))
 
 # Celery beat: schedules the refresh (every second), the user-index sync, SIMILAR_TO and the text

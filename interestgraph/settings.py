@@ -28,6 +28,10 @@ variable                           field                 default
 ``INTERESTGRAPH_TEXT_EVERY_S``     ``text_every_s``      2 (beat: encode pending texts)
 ``INTERESTGRAPH_LEDGER_DAYS``      ``ledger_days``       30 (event-id replay window)
 ``INTERESTGRAPH_STREAM_URL``       ``stream_url``        none (beat drains no stream)
+``INTERESTGRAPH_BEAT_PREFIX``      ``beat_prefix``       none (beat's refresh, index sync and
+                                                         SIMILAR_TO cover every id; a prefix keeps
+                                                         them to one namespace, as a benchmark does
+                                                         in a shared database)
 ``INTERESTGRAPH_TEXT_MODEL``       ``text_model``        bge-small-zh-v1.5 (``bge``, ``minilm``
                                                          or a model directory)
 ``INTERESTGRAPH_SENTIMENT_MODEL``  ``sentiment_model``   the built review model
@@ -193,6 +197,7 @@ class Settings(BaseSettings):
     ledger_days: PositiveFloat = _var(30.0, env="INTERESTGRAPH_LEDGER_DAYS", expect="a positive number")
     stream_url: str = _var("", env="INTERESTGRAPH_STREAM_URL",
                            expect="a stream URL such as redis://localhost:6379/0/events")
+    beat_prefix: str = _var("", env="INTERESTGRAPH_BEAT_PREFIX", expect="an id prefix")
     text_model: str = _var("", env="INTERESTGRAPH_TEXT_MODEL",
                            expect="bge, minilm or the path of a local model directory")
     sentiment_model: Path | None = _var(None, env="INTERESTGRAPH_SENTIMENT_MODEL",
