@@ -31,6 +31,8 @@ MODEL_LOCK := $(HOME)/.cache/interestgraph/review-model.lock
 LOG_DIR := $(INTERESTGRAPH_HOME)/logs
 REDIS_DIR := $(INTERESTGRAPH_HOME)/redis$(REDIS_SUFFIX)
 WORKER_PID := $(RUN_DIR)/worker$(REDIS_SUFFIX).pid
+NLP_WORKER_PID := $(RUN_DIR)/worker-nlp$(REDIS_SUFFIX).pid
+BEAT_PID := $(RUN_DIR)/beat$(REDIS_SUFFIX).pid
 PASSWORD_FILE := $(INTERESTGRAPH_HOME)/neo4j.password
 REDIS_PASSWORD_FILE := $(INTERESTGRAPH_HOME)/redis.password
 
@@ -74,12 +76,12 @@ UV := $(UV_DIR)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 DEPS_STAMP := $(VENV)/.deps-$(shell cat uv.lock requirements/datasets.txt | sha256sum | cut -c1-12)
 
-.PHONY: lock neo4j-lock lock-check fresh-check review-model-background secrets help demo test venv neo4j redis worker worker-stop schema models services stop lint unit integration chromium browser-assets browser-assets-stop
+.PHONY: lock neo4j-lock lock-check fresh-check review-model-background secrets help demo test venv neo4j redis worker worker-stop beat beat-stop schema models services services-for-tests stop lint unit integration chromium browser-assets browser-assets-stop
 
 help:
 	@echo "make demo   set up everything, ingest the sample events, refresh embeddings via Celery, recommend"
 	@echo "make test   set up everything, then lint, type-check and run every test"
-	@echo "make stop   stop the worker, Redis and Neo4j started by make"
+	@echo "make stop   stop the worker, beat, Redis and Neo4j started by make"
 
 $(UV): requirements/uv.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required (PYTHON=$(PYTHON))" >&2; exit 1; }
@@ -158,25 +160,47 @@ redis:
 	@printf 'ACL SETUSER producer reset %s >%s\nCONFIG SET maxmemory %s\nCONFIG SET maxmemory-policy noeviction\n' \
 	  '$(REDIS_PRODUCER_ACL)' "$$REDIS_PRODUCER_PASSWORD" '$(REDIS_MAXMEMORY)' | redis-cli -p $(REDIS_PORT) | grep -v '^OK$$' | grep . >&2 && exit 1 || true
 
-# Always restarts, so the worker runs the code of this checkout.
+# Two workers, as docker-compose has one per queue: the refresh and the user-index sync (gnn) and
+# stream drains (ingest) in one; the text pass (nlp) and SIMILAR_TO upkeep (similar) in the other.
+# Sharing one process, a text pass over a burst of new titles and reviews (tens of seconds of the
+# text encoder) let every scheduled refresh expire, and dirty items piled up for as long as events
+# kept coming. The second worker runs niced: on a small machine the encoder and the neighbour
+# searches must not take the CPU that keeps vectors fresh within a second.
+# Always restarts, so the workers run the code of this checkout.
 worker: venv redis worker-stop
 	@mkdir -p $(RUN_DIR) $(LOG_DIR)
-	@umask 077 && $(VENV)/bin/celery --workdir=$(CURDIR) -A workers worker -Q ingest,nlp,gnn -n ig$(REDIS_SUFFIX)@%h -c 1 \
+	@umask 077 && $(VENV)/bin/celery --workdir=$(CURDIR) -A workers worker -Q ingest,gnn -n ig$(REDIS_SUFFIX)@%h -c 1 \
 	  --detach --pidfile=$(WORKER_PID) --logfile=$(LOG_DIR)/worker$(REDIS_SUFFIX).log --loglevel=INFO
+	@umask 077 && nice -n 10 $(VENV)/bin/celery --workdir=$(CURDIR) -A workers worker -Q nlp,similar -n ig-nlp$(REDIS_SUFFIX)@%h \
+	  -c 1 --detach --pidfile=$(NLP_WORKER_PID) --logfile=$(LOG_DIR)/worker-nlp$(REDIS_SUFFIX).log --loglevel=INFO
 	@$(IG) workers ping --timeout 90
 
-# Stops the worker of this REDIS_PORT (`make stop` stops every worker make started).
+# Stops the workers of this REDIS_PORT (`make stop` stops every worker make started).
 worker-stop:
+	@$(call stop_worker,$(NLP_WORKER_PID))
 	@$(call stop_worker,$(WORKER_PID))
 
-# $(call stop_worker,PIDFILE): TERM the worker, KILL it after 30 s, remove the pid file.
+# Celery beat: schedules the refresh (every second), the user-index sync, SIMILAR_TO and the text
+# pass on the worker of this REDIS_PORT; without it nothing keeps the graph fresh. Always
+# restarts, so it runs this checkout's schedule. Its schedule file lives beside its pid file.
+beat: venv redis beat-stop
+	@mkdir -p $(RUN_DIR) $(LOG_DIR)
+	@umask 077 && $(VENV)/bin/celery --workdir=$(CURDIR) -A workers beat --detach --pidfile=$(BEAT_PID) \
+	  --schedule=$(RUN_DIR)/beat-schedule$(REDIS_SUFFIX) --logfile=$(LOG_DIR)/beat$(REDIS_SUFFIX).log --loglevel=INFO
+	@for i in $$(seq 100); do kill -0 $$(cat $(BEAT_PID) 2>/dev/null) 2>/dev/null && exit 0; sleep 0.1; done; \
+	  echo "Celery beat did not start; see $(LOG_DIR)/beat$(REDIS_SUFFIX).log" >&2; exit 1
+
+beat-stop:
+	@$(call stop_worker,$(BEAT_PID))
+
+# $(call stop_worker,PIDFILE): TERM the worker (or beat), KILL it after 30 s, remove the pid file.
 define stop_worker
 pid=$$(cat $(1) 2>/dev/null); \
 	if [ -n "$$pid" ] && kill -0 $$pid 2>/dev/null; then \
 	  kill -TERM $$pid; \
 	  for i in $$(seq 300); do kill -0 $$pid 2>/dev/null || break; sleep 0.1; done; \
 	  kill -0 $$pid 2>/dev/null && kill -KILL $$pid; \
-	  echo "worker stopped ($(notdir $(1)))"; fi; rm -f $(1)
+	  echo "$(basename $(notdir $(1))) stopped ($(notdir $(1)))"; fi; rm -f $(1)
 endef
 
 # Chromium and its driver for the Browser test, a CJK font for report pictures (Debian
@@ -220,12 +244,17 @@ models: venv
 	@$(IG) nlp fetch-encoder
 	@mkdir -p $(dir $(MODEL_LOCK)) && flock $(MODEL_LOCK) $(IG) nlp train
 
-services: neo4j redis schema models worker
+# What a running system needs, beat included (it keeps the graph fresh). Tests get everything but
+# beat: they start their refreshes themselves, and a scheduled refresh racing a test's own would
+# make its counts depend on timing.
+services: services-for-tests beat
+
+services-for-tests: neo4j redis schema models worker
 
 # The demo waits for nothing slow: the review-sentiment model builds in the background once
 # the answers are printed, so neither slows the other on 2 cores (reviews keep their
 # star-rating sentiment until the worker's text pass scores them).
-demo: neo4j redis schema worker browser-assets
+demo: neo4j redis schema worker beat browser-assets
 	$(IG) ingest --backfill ingest/samples/demo_events.jsonl
 	$(IG) train --model gin --prefix demo-
 	$(IG) recommend demo-u1 --k 5 --why --prefix demo-
@@ -257,16 +286,16 @@ lint: venv lock-check
 unit: venv
 	$(VENV)/bin/pytest -q tests/unit
 
-integration: services browser-assets chromium
+integration: services-for-tests browser-assets chromium
 	$(VENV)/bin/pytest -q tests/integration
 
-test: services browser-assets chromium lint
+test: services-for-tests browser-assets chromium lint
 	$(VENV)/bin/pytest -q tests
 
 # Stops what make started in $(INTERESTGRAPH_HOME), whatever REDIS_PORT each ran with: every
-# worker pid file, and every Redis whose pid file is there (TERM: Redis saves and exits).
+# beat and worker pid file, and every Redis whose pid file is there (TERM: Redis saves and exits).
 stop: browser-assets-stop
-	@$(foreach f,$(wildcard $(RUN_DIR)/worker*.pid),$(call stop_worker,$(f));)
+	@$(foreach f,$(wildcard $(RUN_DIR)/beat*.pid $(RUN_DIR)/worker*.pid),$(call stop_worker,$(f));)
 	@for pidfile in $(wildcard $(INTERESTGRAPH_HOME)/redis*/redis.pid); do \
 	  pid=$$(cat $$pidfile 2>/dev/null); \
 	  if [ -n "$$pid" ] && [ "$$(cat /proc/$$pid/comm 2>/dev/null)" = redis-server ]; then \

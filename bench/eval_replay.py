@@ -91,8 +91,8 @@ class ServeCheck:
         self.update_s += report.read_s + report.compute_s + report.write_s
         self.updated += report.users
         got = {r["id"]: np.asarray(r["vector"], np.float64)
-               for r in read(self.driver, self.settings, "gnn/read_embeddings", prefix=self.ns, property="embedding",
-                             ids=users) if r["vector"] is not None}
+               for r in read(self.driver, self.settings, "gnn/read_embeddings", prefix=self.ns,
+                             property="embedding_fresh", ids=users) if r["vector"] is not None}
         want = expected(users)
         for u, w in zip(users, want, strict=True):
             if u not in got:

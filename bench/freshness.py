@@ -22,6 +22,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from neo4j import Driver
 from tqdm import tqdm
 
 from gnn.refresh import refresh
+from gnn.user_index import sync_user_index
 from ingest.pipeline import sync_records
 from ingest.streams import StreamSpec, entry_ms, publish
 from ingest.synthetic import StreamShape, events
@@ -41,15 +43,18 @@ from interestgraph.constants import DAY_MS
 from interestgraph.graph import read, run_implicit, write
 from interestgraph.settings import Settings
 
-POLL_S = 0.25  # the latency comes from the server-side write times, not from when the monitor looks
+POLL_S = 0.5  # the latency comes from the server-side write times, not from when the monitor looks
 
 
 @dataclass
 class Trace:
-    """Every distinct (src_ms, at_ms) vector write the monitor saw, per user."""
+    """Every distinct (src_ms, at_ms) vector write the monitor saw, per user; every copy into the
+    vector index with its lag; the backlog once a second: (seconds, dirty users, dirty items,
+    users whose indexed copy is behind)."""
 
     gnn: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
-    backlog: list[tuple[float, int]] = field(default_factory=list)
+    ann: dict[tuple[str, int], int] = field(default_factory=dict)  # (user, indexed ms) -> lag ms
+    backlog: list[tuple[float, int, int, int]] = field(default_factory=list)
 
     def see(self, user: str, src: int | None, at: int | None) -> None:
         """Record a vector write for ``user`` unless it lacks its times or repeats the last one."""
@@ -77,10 +82,12 @@ def _monitor(driver: Driver, settings: Settings, prefix: str, trace: Trace, stop
         since = int(time.time() * 1000) - 2_000  # overlapping windows: no write slips between polls
         for r in read(driver, settings, "bench/freshness_probe", prefix=prefix, since_ms=since):
             trace.see(r["id"], r["embedded_src_ms"], r["embedded_ms"])
+        for r in read(driver, settings, "bench/index_copy_probe", prefix=prefix, since_ms=since):
+            trace.ann[(r["id"], r["indexed_ms"])] = r["lag_ms"]
         now = time.monotonic()
         if now - last_backlog >= 1.0:
-            dirty = read(driver, settings, "bench/namespace_backlog", prefix=prefix)[0]["dirty"]
-            trace.backlog.append((round(now - t0, 2), dirty))
+            b = read(driver, settings, "bench/namespace_backlog", prefix=prefix)[0]
+            trace.backlog.append((round(now - t0, 2), b["users"], b["items"], b["index_due"]))
             last_backlog = now
         stop.wait(POLL_S)
 
@@ -124,8 +131,9 @@ def _seed(driver: Driver, settings: Settings, prefix: str, users: int, items: in
                  out_dir / f"{prefix}dead.jsonl", progress=False)
     seeded = read(driver, settings, "bench/namespace_ids", prefix=prefix)[0]
     TextPass(driver, settings).run()
-    refresh(driver, settings, items=seeded["items"], batch_size=2048)
-    refresh(driver, settings, users=seeded["users"], batch_size=2048)
+    refresh(driver, settings, items=seeded["items"], batch_size=2048, similar=False)
+    refresh(driver, settings, users=seeded["users"], batch_size=2048, similar=False)
+    sync_user_index(driver, settings, prefix=prefix, limit=len(seeded["users"]))
 
 
 def _live_records(prefix: str, rate: int, duration: float, users: int, items: int) -> list[dict[str, Any]]:
@@ -138,17 +146,23 @@ def _live_records(prefix: str, rate: int, duration: float, users: int, items: in
     return records
 
 
-def _start_consumer_and_beat(stream: StreamSpec, prefix: str, drain_timeout: float,
-                             out_dir: Path) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]]:
-    """The production path as processes: a stream consumer (``ingest --follow``) and Celery beat."""
-    env = {**os.environ, "INTERESTGRAPH_REFRESH_EVERY_S": "1", "INTERESTGRAPH_LOG_LEVEL": "INFO"}
+def _start_consumer_and_beat(settings: Settings, stream: StreamSpec, prefix: str, drain_timeout: float,
+                             out_dir: Path, started: ExitStack) -> subprocess.Popen[bytes]:
+    """The production path as processes: a stream consumer (``ingest --follow``) and Celery beat,
+    each stopped by ``started`` when it closes (whatever happens in between); returns the consumer."""
+    # The children find the passwords as this process did: in the environment or under the home.
+    # Beat's work stays in this run's namespace: other data in a shared database is not ours to refresh.
+    env = {**os.environ, "INTERESTGRAPH_HOME": str(settings.home), "INTERESTGRAPH_REFRESH_EVERY_S": "1",
+           "INTERESTGRAPH_BEAT_PREFIX": prefix, "INTERESTGRAPH_LOG_LEVEL": "INFO"}
     exe = [sys.executable, "-m"]
     consumer = _spawn([*exe, "cli", "ingest", "--follow", f"{stream.redis_url}/{stream.stream}",
                        "--json", "--block-ms", "100", "--idle-exit", str(drain_timeout), "--dead-letter",
                        str(out_dir / f"{prefix}dead.jsonl")], out_dir / f"{prefix}consumer.log", env)
+    started.callback(_stop, consumer)
     beat = _spawn([*exe, "celery", "-A", "workers", "beat", "--schedule", str(out_dir / f"{prefix}beat"),
                    "--loglevel", "WARNING"], out_dir / f"{prefix}beat.log", env)
-    return consumer, beat
+    started.callback(_stop, beat)  # stopped first: no refresh is scheduled while the consumer winds down
+    return consumer
 
 
 def _wait_for_consumer(client: redis.Redis, stream: StreamSpec, consumer: subprocess.Popen[bytes], log: Path) -> None:
@@ -199,33 +213,35 @@ def measure_rate(driver: Driver, settings: Settings, *, rate: int, duration: flo
     """Freshness at one event rate: seed, stream through the production processes, wait, measure."""
     prefix = f"fr{uuid.uuid4().hex[:6]}-"
     stream = StreamSpec.parse(f"{settings.broker_url.rstrip('/')}/{prefix}events")
-    client = stream.client()
+    client = stream.client(settings.redis_password)
     say = (lambda m: print(f"[{rate}/s] {m}", file=sys.stderr, flush=True)) if progress else (lambda m: None)
-    _seed(driver, settings, prefix, users, items, out_dir, say)
-    records = _live_records(prefix, rate, duration, users, items)
-    consumer, beat = _start_consumer_and_beat(stream, prefix, drain_timeout, out_dir)
-    _wait_for_consumer(client, stream, consumer, out_dir / f"{prefix}consumer.log")
     trace = Trace()
     stop = threading.Event()
-    t0 = time.monotonic()
-    monitor = threading.Thread(target=_monitor, args=(driver, settings, prefix, trace, stop, t0), daemon=True)
-    monitor.start()
-    try:
-        accepted = _publish_at_rate(client, stream, records, rate, progress)
-        stream_end = time.monotonic()
-        say("stream done; waiting for the backlog to drain")
-        drained_at = _wait_for_drain(driver, settings, prefix, len(records), stream_end + drain_timeout)
-        time.sleep(2 * POLL_S)
-    finally:
-        stop.set()
-        monitor.join(10)
-        _stop(beat)
-        _stop(consumer)
-    result = _rate_result(driver, settings, prefix, trace, accepted, rate=rate, duration=duration, n=len(records),
-                          elapsed=(t0, stream_end, drained_at), graph=(users, items))
-    result["plot"] = str(plot(trace, accepted, t0, out_dir / f"freshness-{rate}.png", rate))
-    run_implicit(driver, settings, "bench/delete_namespace", prefix=prefix)
-    client.delete(stream.stream)
+    # Everything this run starts or creates is undone on the way out, also when a step fails: the
+    # processes and the monitor as soon as the stream has drained (last in, first out: the monitor,
+    # beat, the consumer), the stream and the namespace once the result is read.
+    with ExitStack() as created:
+        created.callback(run_implicit, driver, settings, "bench/delete_namespace", prefix=prefix)
+        created.callback(client.delete, stream.stream)
+        _seed(driver, settings, prefix, users, items, out_dir, say)
+        records = _live_records(prefix, rate, duration, users, items)
+        with ExitStack() as running:
+            consumer = _start_consumer_and_beat(settings, stream, prefix, drain_timeout, out_dir, running)
+            _wait_for_consumer(client, stream, consumer, out_dir / f"{prefix}consumer.log")
+            t0 = time.monotonic()
+            monitor = threading.Thread(target=_monitor, args=(driver, settings, prefix, trace, stop, t0),
+                                       daemon=True)
+            monitor.start()
+            running.callback(monitor.join, 10)
+            running.callback(stop.set)
+            accepted = _publish_at_rate(client, stream, records, rate, progress)
+            stream_end = time.monotonic()
+            say("stream done; waiting for the backlog to drain")
+            drained_at = _wait_for_drain(driver, settings, prefix, len(records), stream_end + drain_timeout)
+            time.sleep(2 * POLL_S)
+        result = _rate_result(driver, settings, prefix, trace, accepted, rate=rate, duration=duration,
+                              n=len(records), elapsed=(t0, stream_end, drained_at), graph=(users, items))
+        result["plot"] = str(plot(trace, accepted, t0, out_dir / f"freshness-{rate}.png", rate))
     return result
 
 
@@ -236,6 +252,7 @@ def _rate_result(driver: Driver, settings: Settings, prefix: str, trace: Trace, 
     t0, stream_end, drained_at = elapsed
     applied = read(driver, settings, "bench/namespace_applied", prefix=f"{prefix}live")[0]["n"]
     gnn_lat = [x for u, a in accepted if (x := latency(trace.gnn.get(u, []), a)) is not None]
+    ann_lag = [lag / 1000.0 for lag in trace.ann.values() if lag is not None]
     gds_s = gds_refresh_seconds(driver, settings, prefix)
     return {
         "rate_events_per_s": rate, "duration_s": duration, "events": n,
@@ -246,11 +263,35 @@ def _rate_result(driver: Driver, settings: Settings, prefix: str, trace: Trace, 
                           "model vector that includes it",
         "lost_events": n - applied,
         "backlog_drain_s": round(drained_at - stream_end, 2) if drained_at else None,
-        "backlog_peak": max((d for _, d in trace.backlog), default=0),
+        "backlog_peak": max((u + i for _, u, i, _ in trace.backlog), default=0),
+        "backlog_peak_users": max((u for _, u, _, _ in trace.backlog), default=0),
+        "backlog_peak_items": max((i for _, _, i, _ in trace.backlog), default=0),
+        "backlog_slope_per_s": backlog_slope(trace.backlog, stream_end - t0),
+        "backlog_slope_definition": "least-squares slope of the dirty users + items, per second, over the "
+                                    f"stream's last {SLOPE_WINDOW_S:.0f} s (or all of it when shorter)",
+        "ann_lag_p50_s": _pct(ann_lag, 50), "ann_lag_p95_s": _pct(ann_lag, 95), "ann_lag_max_s": _pct(ann_lag, 100),
+        "index_copies": len(ann_lag),
+        "index_due_peak": max((d for _, _, _, d in trace.backlog), default=0),
+        "ann_lag_definition": "seconds from the first fresh user vector the vector index did not hold to its copy "
+                              "into the index (copies only; a vector within the copy threshold is not re-inserted)",
         "gds_reproject_fastrp_write_s": round(gds_s, 2),
         "graph_users": graph[0], "graph_items": graph[1],
         "other_data": dict(read(driver, settings, "bench/other_data", prefix=prefix)[0]),
     }
+
+
+SLOPE_WINDOW_S = 300.0
+
+
+def backlog_slope(backlog: list[tuple[float, int, int, int]], stream_s: float) -> float | None:
+    """Least-squares slope (nodes per second) of dirty users + items over the stream's last
+    ``SLOPE_WINDOW_S`` seconds: about 0 when the system keeps up, the event rate's share of
+    new work it cannot finish when it does not."""
+    pts = [(t, u + i) for t, u, i, _ in backlog if stream_s - SLOPE_WINDOW_S <= t <= stream_s]
+    if len(pts) < 3:
+        return None
+    t, y = np.array(pts, dtype=np.float64).T
+    return round(float(np.polyfit(t, y, 1)[0]), 3)
 
 
 def plot(trace: Trace, accepted: list[tuple[str, int]], t0: float, path: Path, rate: int) -> Path:
@@ -277,8 +318,12 @@ def plot(trace: Trace, accepted: list[tuple[str, int]], t0: float, path: Path, r
     ax1.set_ylabel("seconds to visible")
     ax1.set_title(f"Freshness at {rate} events/s")
     ax1.legend(ncol=2, fontsize=8)
-    ax2.plot([t for t, _ in trace.backlog], [d for _, d in trace.backlog], color="tab:green")
-    ax2.set_ylabel("dirty nodes")
+    ts = [b[0] for b in trace.backlog]
+    for col, name, colour in ((1, "dirty users", "tab:green"), (2, "dirty items", "tab:olive"),
+                              (3, "index copy due", "tab:blue")):
+        ax2.plot(ts, [b[col] for b in trace.backlog], color=colour, label=name)
+    ax2.set_ylabel("nodes")
+    ax2.legend(fontsize=8)
     ax2.set_xlabel("seconds since the stream started")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

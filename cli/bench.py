@@ -18,6 +18,7 @@ class Benchmark(StrEnum):
     ingest = "ingest"
     freshness = "freshness"
     inference = "inference"
+    recall = "recall"
     nlp = "nlp"
 
 
@@ -26,7 +27,7 @@ def count_option(name: str, help_text: str | None = None) -> Any:
     return typer.Option(name, parser=positive_int, help=help_text)
 
 
-def bench(what: Annotated[Benchmark, typer.Argument(metavar="WHAT", help="ingest|freshness|inference|nlp")],
+def bench(what: Annotated[Benchmark, typer.Argument(metavar="WHAT", help="ingest|freshness|inference|recall|nlp")],
           rate: Annotated[list[int] | None, count_option(
               "--rate", "freshness: events/s (repeat to find the highest sustainable rate; default 500)")] = None,
           duration: Annotated[float, typer.Option("--duration", help="freshness: seconds of stream")] = 60.0,
@@ -50,6 +51,11 @@ def bench(what: Annotated[Benchmark, typer.Argument(metavar="WHAT", help="ingest
         with driver(s) as d:
             out = freshness(d, s, rates=rate or [500], duration=duration, users=users, items=items,
                             progress=progress)
+    elif what is Benchmark.recall:
+        from bench.recall import benchmark_recall as recall
+
+        with driver(s) as d:
+            out = recall(d, s, users=users, items=items, progress=progress)
     elif what is Benchmark.inference:
         from bench.inference import benchmark_inference as inference
 

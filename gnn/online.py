@@ -6,7 +6,13 @@ statement), embedded with the runtime's cached item and query vectors, and writt
 serves the refresh backlog (users a crash left dirty) and bulk re-embedding.
 
 A user whose update is lost (a crash between the commit and the write) keeps its dirty
-mark, and the scheduled refresh picks it up: nothing is lost, only delayed.
+mark, and the scheduled refresh picks it up: nothing is lost, only delayed. A user whose
+stored behaviour the model cannot read (a hand-edited relationship) is found by halving the
+batch that failed and is taken out of the backlog with the reason (``embed_error``), so one
+bad node never stops the others' vectors.
+
+The vector written is the fresh one (``embedding_fresh``, in no index); ``gnn.user_index``
+copies it into the indexed ``embedding`` in bulk, seconds later.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from neo4j import Driver
 from gnn.behaviour import Edge
 from gnn.export import edge_of, item_record
 from gnn.runtime import ModelRuntime, QueryRecord
+from interestgraph.errors import GraphError, TransientGraphError
 from interestgraph.graph import read, write
 from interestgraph.settings import Settings
 
@@ -92,7 +99,29 @@ class UserUpdater:
         return self.update(users).written
 
     def update(self, users: Sequence[str], owner: str | None = None) -> UpdateReport:
-        """Embed ``users`` now; ``owner`` then releases a refresh's leases on them."""
+        """Embed ``users`` now; ``owner`` then releases a refresh's leases on them.
+
+        A batch the graph's data makes fail (not an outage, which is raised) is halved until
+        the users that fail alone are found; those are quarantined (see the module docstring).
+        """
+        try:
+            return self._update(users, owner)
+        except TransientGraphError:
+            raise
+        except (GraphError, TypeError, ValueError) as e:
+            unique = sorted(set(users))
+            if len(unique) > 1:
+                report = UpdateReport()
+                for half in (unique[:len(unique) // 2], unique[len(unique) // 2:]):
+                    report.add(self.update(half, owner))
+                return report
+            error = f"{type(e).__name__}: {e}"[:500]
+            log.warning("a user's vector cannot be computed; taken out of the backlog",
+                        extra={"user": unique[0] if unique else None, "error": error})
+            write(self.driver, self.settings, "gnn/quarantine_users", ids=unique, error=error)
+            return UpdateReport(users=len(unique))
+
+    def _update(self, users: Sequence[str], owner: str | None) -> UpdateReport:
         report = UpdateReport(users=len(users))
         if not users:
             return report

@@ -9,7 +9,9 @@ here, on the Celery ``gnn`` queue (beat) or from ``interestgraph refresh``:
 2. Items: content and live statistics read (counters on the node: no expansion), item tower
    with live state, vectors written back.
 3. Users: the per-event code path (``UserUpdater``), in batches.
-4. ``refresh_similar_pending``: ``SIMILAR_TO`` for re-embedded users (its own task).
+4. ``refresh_similar_pending``: ``SIMILAR_TO`` for re-embedded users (its own task); an
+   explicit refresh first copies the new user vectors into the vector index
+   (``gnn.user_index``; beat runs that as a task of its own).
 
 No step expands an item or category, so nothing costs in proportion to a hub's degree.
 Every write is guarded (a node touched meanwhile stays dirty), so workers may overlap.
@@ -35,9 +37,11 @@ from gnn.counting import next_due_ms, stats_at
 from gnn.online import UpdateReport, UserUpdater, load_items
 from gnn.registry import ModelCard, active_card
 from gnn.runtime import ModelRuntime
+from gnn.user_index import sync_user_index
 from interestgraph.constants import LIVE_HORIZONS_MS
 from interestgraph.errors import ConfigError
 from interestgraph.graph import read, run_implicit, write
+from interestgraph.serve import similar_candidates
 from interestgraph.settings import Settings
 
 DEFAULT_LEASE_MS = 60_000
@@ -153,12 +157,13 @@ def backfill_item_stats(driver: Driver, settings: Settings, prefix: str = "", ba
 
 
 def refresh_similar(driver: Driver, settings: Settings, user_ids: list[str], k: int = SIMILAR_K) -> None:
-    """Replace these users' SIMILAR_TO edges by their ``k`` nearest users in the vector index."""
+    """Replace these users' SIMILAR_TO edges by their ``k`` nearest users (the vector index's
+    candidates, ranked by the fresh vectors)."""
     if user_ids:
-        write(driver, settings, "gnn/refresh_similar_users", ids=user_ids, k=k)
+        write(driver, settings, "gnn/refresh_similar_users", ids=user_ids, k=k, candidates=similar_candidates(k))
 
 
-def refresh_similar_pending(driver: Driver, settings: Settings, limit: int = 2_000, batch: int = 100,
+def refresh_similar_pending(driver: Driver, settings: Settings, limit: int = 2_000, batch: int = 25,
                             min_age_ms: int = SIMILAR_MIN_AGE_MS, prefix: str = "") -> int:
     """Bring SIMILAR_TO up to date for users re-embedded since it was computed.
 
@@ -255,6 +260,8 @@ def refresh(driver: Driver, settings: Settings, *, runtime: RuntimeCache | None 
             settle(*in_flight.popleft())
     if similar:
         t = time.perf_counter()
+        # The vector index first: SIMILAR_TO takes its candidates from it.
+        sync_user_index(driver, settings, prefix=prefix)
         report.similar_users = refresh_similar_pending(driver, settings, limit=max(report.users, 1), min_age_ms=0,
                                                        prefix=prefix)
         report.similar_s = time.perf_counter() - t

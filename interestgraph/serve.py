@@ -13,6 +13,13 @@ from interestgraph.settings import Settings
 MAX_K = 1000
 
 
+def similar_candidates(k: int) -> int:
+    """How many users the vector index proposes for a top-``k`` similar-users answer, which the
+    fresh vectors then rank: over-fetching makes up for the HNSW approximation and for the
+    seconds the indexed copies lag behind (``README``: the recall table)."""
+    return max(4 * k, 40) + 1
+
+
 def _check(driver: Driver, settings: Settings, user_id: str, k: int) -> None:
     if not 1 <= k <= MAX_K:
         raise InputError(f"k must be between 1 and {MAX_K}, got {k}")
@@ -35,4 +42,5 @@ def similar(driver: Driver, settings: Settings, user_id: str, k: int = 10, prefi
     """Top-``k`` users by cosine similarity of their embeddings; with a ``prefix``, only users whose id
     starts with it."""
     _check(driver, settings, user_id, k)
-    return [dict(r) for r in read(driver, settings, "serve/similar_users", user_id=user_id, k=k, prefix=prefix)]
+    return [dict(r) for r in read(driver, settings, "serve/similar_users", user_id=user_id, k=k,
+                                  candidates=similar_candidates(k), prefix=prefix)]

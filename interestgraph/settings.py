@@ -16,10 +16,12 @@ variable                                 field                        default
 ``NEO4J_URI``                            ``neo4j_uri``                ``bolt://localhost:7687``
 ``NEO4J_USER``                           ``neo4j_user``               ``neo4j``
 ``NEO4J_PASSWORD(_FILE)``                ``neo4j_password``           required by :meth:`Settings.from_env`
+                                                                      (else ``$INTERESTGRAPH_HOME/neo4j.password``)
 ``NEO4J_DATABASE``                       ``neo4j_database``           ``neo4j``
 ``CELERY_BROKER_URL``                    ``broker_url``               ``redis://localhost:6379/0``
 ``CELERY_RESULT_BACKEND``                ``result_backend``           the broker URL
-``REDIS_PASSWORD(_FILE)``                ``redis_password``           none
+``REDIS_PASSWORD(_FILE)``                ``redis_password``           ``$INTERESTGRAPH_HOME/redis.password``, else
+                                                                      none
 ``REDIS_PRODUCER_USER``                  ``redis_producer_user``      ``producer`` (may only ``XADD``)
 ``REDIS_PRODUCER_PASSWORD(_FILE)``       ``redis_producer_password``  none (``publish`` then uses the above)
 ``INTERESTGRAPH_DEVICE``                 ``device``                   ``auto`` (or ``cuda``, ``cpu``)
@@ -32,6 +34,10 @@ variable                                 field                        default
 ``INTERESTGRAPH_STREAM_MAX_DELIVERIES``  ``stream_max_deliveries``    5 (then the entry is dead-lettered)
 ``INTERESTGRAPH_STREAM_BATCH_BYTES``     ``stream_batch_bytes``       16 MiB (bytes of entries per batch)
 ``INTERESTGRAPH_STREAM_MAX_LEN``         ``stream_max_len``           1,000,000 (entries; ``publish`` refuses more)
+``INTERESTGRAPH_BEAT_PREFIX``            ``beat_prefix``              none (beat's refresh, index sync and
+                                                                      SIMILAR_TO cover every id; a prefix keeps
+                                                                      them to one namespace, as a benchmark does
+                                                                      in a shared database)
 ``INTERESTGRAPH_TEXT_MODEL``             ``text_model``               bge-small-zh-v1.5 (``bge``, ``minilm``
                                                                       or a model directory)
 ``INTERESTGRAPH_SENTIMENT_MODEL``        ``sentiment_model``          the built review model
@@ -66,14 +72,25 @@ _LOG_LEVELS: tuple[LogLevel, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITI
 _SECRETS = ("NEO4J_PASSWORD", "REDIS_PASSWORD", "REDIS_PRODUCER_PASSWORD")
 
 
+# The files `make` generates each secret into, under INTERESTGRAPH_HOME.
+HOME_SECRET_FILES = {"NEO4J_PASSWORD": "neo4j.password", "REDIS_PASSWORD": "redis.password"}
+
+
 def read_secret(env: Mapping[str, str], name: str) -> str:
     """``NAME`` from the environment, else the contents of the file named by ``NAME_FILE``
-    (Docker and Compose secrets); empty when neither is set."""
+    (Docker and Compose secrets), else, when ``INTERESTGRAPH_HOME`` is set, the file `make`
+    generated there (``neo4j.password``, ``redis.password``), so a shell needs nothing but
+    ``INTERESTGRAPH_HOME``; empty when none of them is there."""
     if env.get(name):
         return env[name]
     path = env.get(f"{name}_FILE")
     if not path:
-        return ""
+        home, generated = env.get("INTERESTGRAPH_HOME"), HOME_SECRET_FILES.get(name)
+        if not home or not generated:
+            return ""
+        path = str(Path(home).expanduser() / generated)
+        if not Path(path).is_file():
+            return ""
     try:
         return Path(path).read_text(encoding="utf-8").strip()
     except OSError as e:
@@ -206,6 +223,7 @@ class Settings(BaseSettings):
                                    expect="a number of bytes, at least 65536 (one entry)", ge=64 * 1024)
     stream_max_len: PositiveInt = _var(1_000_000, env="INTERESTGRAPH_STREAM_MAX_LEN",
                                        expect="a positive number of entries")
+    beat_prefix: str = _var("", env="INTERESTGRAPH_BEAT_PREFIX", expect="an id prefix")
     text_model: str = _var("", env="INTERESTGRAPH_TEXT_MODEL",
                            expect="bge, minilm or the path of a local model directory")
     sentiment_model: Path | None = _var(None, env="INTERESTGRAPH_SENTIMENT_MODEL",
@@ -271,9 +289,9 @@ class Settings(BaseSettings):
         settings = cls.without_graph(env)
         if not settings.neo4j_password.get_secret_value():
             raise ConfigError(
-                "NEO4J_PASSWORD is not set: expected the Neo4j password in the environment, or "
-                "NEO4J_PASSWORD_FILE naming a file that holds it "
-                "(make targets set it from $INTERESTGRAPH_HOME/neo4j.password)"
+                "NEO4J_PASSWORD is not set: expected the Neo4j password in the environment, "
+                "NEO4J_PASSWORD_FILE naming a file that holds it, or INTERESTGRAPH_HOME naming the "
+                "directory whose neo4j.password `make` generated"
             )
         return settings
 

@@ -1,7 +1,9 @@
 """The Celery app: Redis broker, three queues, routing by task name, the beat schedule.
 
 Queues: ``ingest`` (event files and streams), ``nlp`` (text encoding), ``gnn``
-(embedding refresh; give it the GPU workers). The configuration is built from one
+(embedding refresh and the user-index sync; give it the GPU workers), ``similar`` (SIMILAR_TO
+upkeep: graph work only, slow and best-effort, so it never delays the per-second refresh and
+index sync on a ``gnn`` worker). The configuration is built from one
 :class:`~interestgraph.settings.Settings` read at import without the Neo4j password
 (:meth:`Settings.without_graph`), so Flower and beat start without Neo4j credentials; a
 malformed variable stops the import with a :class:`ConfigError` that names it.
@@ -23,7 +25,7 @@ from redis.credentials import CredentialProvider
 from interestgraph import logs
 from interestgraph.settings import Settings, with_password
 
-QUEUES = ("ingest", "nlp", "gnn")
+QUEUES = ("ingest", "nlp", "gnn", "similar")
 
 
 class RedisPassword(CredentialProvider):
@@ -38,14 +40,23 @@ class RedisPassword(CredentialProvider):
 
 
 def beat_schedule(settings: Settings) -> dict[str, Any]:
-    """Periodic work: refresh, the text pass, ledger pruning, similar users, and a stream to drain."""
+    """Periodic work: refresh, the user-index sync, the text pass, ledger pruning, similar users, and a
+    stream to drain."""
     refresh_s, text_s = settings.refresh_every_s, settings.text_every_s
+    scope = {"prefix": settings.beat_prefix} if settings.beat_prefix else {}
     return {
         "refresh-dirty": {
             "task": "interestgraph.gnn.refresh",
             "schedule": refresh_s,
-            "kwargs": {"max_batches": 4},
+            "kwargs": {"max_batches": 4, **scope},
             # A refresh that could not start in time is superseded by the next one.
+            "options": {"expires": refresh_s * 3},
+        },
+        # Fresh user vectors into the vector index (coalesced, in bulk): the index's lag.
+        "sync-user-index": {
+            "task": "interestgraph.gnn.sync_user_index",
+            "schedule": refresh_s,
+            "kwargs": scope,
             "options": {"expires": refresh_s * 3},
         },
         "text-pass": {
@@ -63,6 +74,7 @@ def beat_schedule(settings: Settings) -> dict[str, Any]:
         "refresh-similar": {
             "task": "interestgraph.gnn.similar",
             "schedule": 5.0,
+            "kwargs": scope,
             "options": {"expires": 15.0},
         },
         # A Redis stream to consume on the ingest queue, e.g. redis://redis:6379/0/events.
@@ -90,6 +102,7 @@ def config(settings: Settings) -> dict[str, Any]:
         task_queues=[Queue(q) for q in QUEUES],
         task_default_queue="gnn",
         task_routes={
+            "interestgraph.gnn.similar": {"queue": "similar"},  # before the gnn.* pattern
             "interestgraph.ingest.*": {"queue": "ingest"},
             "interestgraph.nlp.*": {"queue": "nlp"},
             "interestgraph.gnn.*": {"queue": "gnn"},

@@ -90,12 +90,22 @@ def prune_ledger(days: float = SETTINGS.ledger_days) -> int:
 
 
 @app.task(name="interestgraph.gnn.similar", acks_late=True, **RETRY)
-def similar(limit: int = 100) -> int:
+def similar(limit: int = 100, prefix: str = "") -> int:
     """Refresh SIMILAR_TO for users re-embedded since it was last computed (``limit`` per run:
-    beat runs it every 5 s, so similarity costs a bounded share of the database's time)."""
+    beat runs it every 5 s, so similarity costs a bounded share of the database's time); ``prefix``
+    limits it to ids starting with it."""
     from gnn.refresh import refresh_similar_pending
 
-    return refresh_similar_pending(resources.driver(), resources.settings(), limit=limit)
+    return refresh_similar_pending(resources.driver(), resources.settings(), limit=limit, prefix=prefix)
+
+
+@app.task(name="interestgraph.gnn.sync_user_index", acks_late=True, **RETRY)
+def sync_user_index(prefix: str = "") -> dict[str, Any]:
+    """Copy changed fresh user vectors into the vector index, in bulk (beat runs it every second);
+    ``prefix`` limits it to ids starting with it (tests pass their namespace)."""
+    from gnn.user_index import sync_user_index as sync
+
+    return sync(resources.driver(), resources.settings(), prefix=prefix).as_dict()
 
 
 @app.task(name="interestgraph.nlp.text_pass", acks_late=True, **RETRY)

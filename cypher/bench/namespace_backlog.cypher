@@ -1,9 +1,8 @@
-// Dirty users and items of one namespace (the refresh backlog).
+// Dirty users and items of one namespace (the refresh backlog), and its users whose indexed
+// vector is behind their fresh one.
 // $prefix: string
-// Returns: dirty (int).
-CALL () {
-  MATCH (n:User) WHERE n.dirty_since IS NOT NULL AND n.id STARTS WITH $prefix RETURN n
-  UNION
-  MATCH (n:Item) WHERE n.dirty_since IS NOT NULL AND n.id STARTS WITH $prefix RETURN n
-}
-RETURN count(n) AS dirty
+// Returns: users, items, dirty (users + items), index_due (int each).
+CALL () { MATCH (n:User) WHERE n.dirty_since IS NOT NULL AND n.id STARTS WITH $prefix RETURN count(n) AS users }
+CALL () { MATCH (n:Item) WHERE n.dirty_since IS NOT NULL AND n.id STARTS WITH $prefix RETURN count(n) AS items }
+CALL () { MATCH (n:User) WHERE n.index_due_ms IS NOT NULL AND n.id STARTS WITH $prefix RETURN count(n) AS index_due }
+RETURN users, items, users + items AS dirty, index_due

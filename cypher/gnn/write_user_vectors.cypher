@@ -1,5 +1,8 @@
-// Write users' vectors unless a vector from newer behaviour is already there (an equal one is
-// rewritten: the items it reads may have new content).
+// Write users' fresh vectors unless a vector from newer behaviour is already there (an equal one
+// is rewritten: the items it reads may have new content).
+// The exact vector goes to embedding_fresh, which no index covers, so an event never waits for an
+// HNSW insert; index_due_ms (the oldest fresh vector the index does not hold yet) queues the user
+// for gnn/copy_user_vectors_to_index, which copies changed vectors into the indexed embedding in bulk.
 // $rows: [{id, vec: [float], seq, src_ms, read_ms}] (seq: dirty_seq when the edges were read;
 // src_ms: the newest event acceptance the vector includes; read_ms: when they were read),
 // $model: string
@@ -10,9 +13,9 @@ WITH datetime() AS now
 UNWIND $rows AS row
 MATCH (u:User {id: row.id})
 WHERE coalesce(u.embedded_seq, -1) <= row.seq
-CALL db.create.setNodeVectorProperty(u, 'embedding', row.vec)
 WITH u, row, now, coalesce(u.dirty_seq, 0) = row.seq AS current
-SET u.embedding_model = $model, u.embedded_at = now, u.embedded_src_ms = row.src_ms, u.embedded_seq = row.seq,
-    u.refreshes = coalesce(u.refreshes, 0) + 1,
+SET u.embedding_fresh = row.vec, u.embedding_model = $model, u.embedded_at = now, u.embedded_src_ms = row.src_ms,
+    u.embedded_seq = row.seq, u.refreshes = coalesce(u.refreshes, 0) + 1, u.embed_error = null,
+    u.index_due_ms = coalesce(u.index_due_ms, now.epochMillis),
     u.dirty_since = CASE WHEN current THEN null ELSE datetime({epochMillis: row.read_ms}) END
 RETURN row.id AS id, current

@@ -1,18 +1,19 @@
-// Candidate items for a user's ranking, with everything it reads: the model's top $n (the vector
-// index; with a prefix, every item of the namespace scored exactly), the $n most popular, and the
+// Candidate items for a user's ranking, with everything it reads: the model's top $n for the user's
+// fresh vector (the vector index; with a prefix, every item of the namespace scored exactly), the $n most popular, and the
 // named $items (the co-behaviour walk's best); only items the user has no behaviour on.
 // $user_id: string, $n: int, $seen: int (the user's item count: the index's answer includes them),
 // $items: [string], $prefix: string ("": every item; else ids starting with it)
 // Returns: item_id, title, embedding, live_decayed, live_ms, live_total, live_first_ms.
 MATCH (u:User {id: $user_id})
-CALL (u) {
-  WITH u WHERE $prefix = '' AND u.embedding IS NOT NULL
-  CALL db.index.vector.queryNodes('item_embedding', $n + $seen, u.embedding) YIELD node
+WITH u, coalesce(u.embedding_fresh, u.embedding) AS z
+CALL (u, z) {
+  WITH z WHERE $prefix = '' AND z IS NOT NULL
+  CALL db.index.vector.queryNodes('item_embedding', $n + $seen, z) YIELD node
   RETURN node AS item
   UNION
-  WITH u WHERE $prefix <> '' AND u.embedding IS NOT NULL
+  WITH z WHERE $prefix <> '' AND z IS NOT NULL
   MATCH (item:Item) WHERE item.id STARTS WITH $prefix AND item.embedding IS NOT NULL
-  WITH u, item ORDER BY vector.similarity.cosine(u.embedding, item.embedding) DESC, item.id LIMIT $n + $seen
+  WITH z, item ORDER BY vector.similarity.cosine(z, item.embedding) DESC, item.id LIMIT $n + $seen
   RETURN item
   UNION
   MATCH (item:Item) WHERE item.live_total IS NOT NULL AND ($prefix = '' OR item.id STARTS WITH $prefix)

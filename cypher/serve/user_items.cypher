@@ -1,4 +1,5 @@
-// What the ranking reads of a user: their stored vector, how many items they have, and their
+// What the ranking reads of a user: their exact vector (the fresh one; the indexed copy until
+// the first per-event write), how many items they have, and their
 // newest items (by first touch, at most $limit) with each item's buyer count.
 // $user_id: string, $limit: int
 // Returns: embedding, n_items, items ([id], newest first), degrees ([int], live_total or 1).
@@ -14,4 +15,4 @@ CALL (u) {
   LIMIT $limit
   RETURN collect(j.id) AS items, collect(coalesce(j.live_total, 1)) AS degrees
 }
-RETURN u.embedding AS embedding, n_items, items, degrees
+RETURN coalesce(u.embedding_fresh, u.embedding) AS embedding, n_items, items, degrees

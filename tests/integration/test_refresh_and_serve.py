@@ -12,9 +12,10 @@ from ingest.writer import GraphWriter
 from interestgraph.serve import recommend, similar
 from workers.tasks import refresh as refresh_task
 
+# A user's vector is written fresh (embedding_fresh); its indexed copy (embedding) follows in bulk.
 EMB = """
 MATCH (n) WHERE (n:User OR n:Item) AND n.id STARTS WITH $p
-RETURN n.id AS id, size(n.embedding) AS dim, n.embedding_model AS model,
+RETURN n.id AS id, size(coalesce(n.embedding_fresh, n.embedding)) AS dim, n.embedding_model AS model,
        n.embedded_at IS NOT NULL AS stamped, n.dirty_since IS NULL AS clean
 ORDER BY id
 """

@@ -20,7 +20,9 @@ from tests.integration.conftest import write_jsonl
 from workers.tasks import refresh as refresh_task
 
 CLI = [sys.executable, "-m", "cli"]
-VEC = "MATCH (n {id: $id}) WHERE n:User OR n:Item RETURN n.embedding AS v, n.embedding_model AS model"
+# A user's exact vector is embedding_fresh (embedding is its indexed copy, seconds behind); an item's is embedding.
+VEC = ("MATCH (n {id: $id}) WHERE n:User OR n:Item RETURN coalesce(n.embedding_fresh, n.embedding) AS v, "
+       "n.embedding_model AS model")
 LIVE = ("UNWIND $ids AS id MATCH (i:Item {id: id}) RETURN i.id AS id, i.live_decayed AS decayed, i.live_ms AS at, "
         "i.live_total AS total, i.live_first_ms AS first, i.embedded_at.epochMillis AS embedded_ms")
 
@@ -80,7 +82,7 @@ def test_ingest_re_embeds_each_batchs_users_with_the_model(driver, settings, pre
     first = events_file([ev(1, "u1", "i1"), ev(2, "u1", "i2"), ev(3, "u2", "i1")], "a.jsonl")
     subprocess.run([*CLI, "ingest", str(first), "--backfill", "--no-text", "--json"], capture_output=True, text=True,
                    check=True)
-    state = ("MATCH (u:User {id: $id}) RETURN u.embedding AS v, u.dirty_since IS NULL AS clean, "
+    state = ("MATCH (u:User {id: $id}) RETURN u.embedding_fresh AS v, u.dirty_since IS NULL AS clean, "
              "u.embedded_src_ms AS src, u.embedding_model AS model")
     u1 = driver.execute_query(state, id=f"{prefix}u1").records[0]
     assert u1["clean"] and len(u1["v"]) == settings.embedding_dim and u1["src"] is not None

@@ -18,7 +18,7 @@ def test_topology_matches_design():
     assert {"redis", "worker-ingest", "worker-nlp", "worker-gnn", "beat", "flower"} <= set(services)
     for queue in ("ingest", "nlp", "gnn"):
         cmd = services[f"worker-{queue}"]["command"]
-        assert cmd[:4] == ["celery", "-A", "workers", "worker"] and cmd[cmd.index("-Q") + 1] == queue
+        assert cmd[:4] == ["celery", "-A", "workers", "worker"] and queue in cmd[cmd.index("-Q") + 1].split(",")
     gpu = services["worker-gnn"]["deploy"]["resources"]["reservations"]["devices"][0]
     assert gpu["capabilities"] == ["gpu"]
 

@@ -61,7 +61,7 @@ def test_every_variable_is_read(tmp_path):
         "INTERESTGRAPH_TEXT_EVERY_S": "3", "INTERESTGRAPH_LEDGER_DAYS": "45",
         "INTERESTGRAPH_STREAM_URL": "redis://broker:6380/2/events", "INTERESTGRAPH_TEXT_MODEL": "minilm",
         "INTERESTGRAPH_SENTIMENT_MODEL": str(tmp_path / "review"), "INTERESTGRAPH_MODELS": str(tmp_path / "m"),
-        "INTERESTGRAPH_LOG_LEVEL": "info",
+        "INTERESTGRAPH_LOG_LEVEL": "info", "INTERESTGRAPH_BEAT_PREFIX": "bench-",
     }
     s = Settings.from_env(env)
     assert (s.neo4j_uri, s.neo4j_user, s.neo4j_database) == ("neo4j+s://db.example:7687", "ana", "shop")
@@ -72,7 +72,7 @@ def test_every_variable_is_read(tmp_path):
     assert (s.refresh_every_s, s.text_every_s, s.ledger_days) == (0.5, 3.0, 45.0)
     assert s.stream_url == "redis://broker:6380/2/events" and s.text_model == "minilm"
     assert s.sentiment_model == tmp_path / "review" and s.models_dir == tmp_path / "m"
-    assert s.log_level == "INFO"
+    assert s.log_level == "INFO" and s.beat_prefix == "bench-"
     # The result backend follows the broker unless it is set itself; an empty value counts as unset.
     s = Settings.from_env({**PW, "CELERY_BROKER_URL": "redis://b:1/0", "CELERY_RESULT_BACKEND": "",
                            "INTERESTGRAPH_DEVICE": ""})
@@ -180,5 +180,26 @@ def test_celery_config_comes_from_settings():
     assert beat["refresh-dirty"]["schedule"] == 0.25 and beat["refresh-dirty"]["options"]["expires"] == 0.75
     assert beat["text-pass"]["schedule"] == 4.0 and beat["prune-ledger"]["kwargs"] == {"days": 9.0}
     assert "url" not in beat["drain-stream"]["kwargs"]  # the task drains settings.stream_url only
+    assert beat["sync-user-index"]["task"] == "interestgraph.gnn.sync_user_index"
+    assert beat["sync-user-index"]["schedule"] == 0.25
+    assert "prefix" not in beat["refresh-dirty"]["kwargs"] and beat["sync-user-index"]["kwargs"] == {}
+    scoped = config(Settings.without_graph({"INTERESTGRAPH_BEAT_PREFIX": "fr1-"}))["beat_schedule"]
+    assert scoped["refresh-dirty"]["kwargs"] == {"max_batches": 4, "prefix": "fr1-"}
+    assert scoped["sync-user-index"]["kwargs"] == scoped["refresh-similar"]["kwargs"] == {"prefix": "fr1-"}
     bare = config(Settings.without_graph({}))
     assert "drain-stream" not in bare["beat_schedule"] and bare["redis_backend_credential_provider"] is None
+
+
+def test_a_shell_needs_only_the_home_for_the_passwords(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "neo4j.password").write_text("neo-from-home\n")
+    (home / "redis.password").write_text("redis-from-home\n")
+    s = Settings.from_env({"INTERESTGRAPH_HOME": str(home)})
+    assert s.neo4j_password.get_secret_value() == "neo-from-home"
+    assert s.redis_password.get_secret_value() == "redis-from-home"
+    # The environment still wins, and a home without the files is no password at all.
+    s = Settings.from_env({"INTERESTGRAPH_HOME": str(home), "NEO4J_PASSWORD": "direct"})
+    assert s.neo4j_password.get_secret_value() == "direct"
+    with pytest.raises(ConfigError, match="NEO4J_PASSWORD is not set"):
+        Settings.from_env({"INTERESTGRAPH_HOME": str(tmp_path / "empty")})
