@@ -26,7 +26,7 @@ from gnn.scoring import Signals, candidates, co_behaviour, features
 from ingest.events import Event, EventType, query_id
 from ingest.pipeline import sync_records
 from ingest.writer import GraphWriter
-from interestgraph.graph import read
+from interestgraph.graph import read, write
 from interestgraph.settings import Settings
 
 METHODS = ("popularity", "popularity_recent", "item_knn", "item_knn_recent", "user_knn", "mean_recent", "gds_fastrp",
@@ -55,9 +55,15 @@ class ServeCheck:
         self.overlaps: list[float] = []
         self.item_s = 0.0
         self.items_embedded = 0
+        self._lease()
         self._embed_items(item_ids, cut_ms)
         for start in range(0, len(user_ids), 2048):  # the past's shoppers, as the model sees them at the cut
             self.updater.update(user_ids[start:start + 2048])
+
+    def _lease(self) -> None:
+        """Keep the workers' scheduled refresh off this namespace (it would embed with the active model)."""
+        write(self.driver, self.settings, "bench/lease_namespace", prefix=self.ns, owner=f"evaluate:{self.ns}",
+              until_ms=int(time.time() * 1000) + 6 * 3_600_000)
 
     def _embed_items(self, ids: list[str], now_ms: int) -> None:
         """Items' vectors with their live state as of the stream's time, as the refresh writes them."""
@@ -82,6 +88,7 @@ class ServeCheck:
             self.serve(*captured)
         recs = [record_of(e, self.ns) for e in events]
         sync_records(f"{self.ns}stream", recs, self.writer, self.settings.home / "evaluate.dead.jsonl", progress=False)
+        self._lease()  # the chunk's new users and items too
         # New titles reach the graph as the nlp workers would write them.
         text_pass_titles_and_queries(self.driver, self.settings)
         self._embed_items(sorted({self.ns + e.item_id for e in events if e.item_id is not None}),

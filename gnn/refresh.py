@@ -37,7 +37,7 @@ from gnn.counting import next_due_ms, stats_at
 from gnn.online import UpdateReport, UserUpdater, load_items
 from gnn.registry import ModelCard, active_card
 from gnn.runtime import ModelRuntime
-from gnn.user_index import sync_user_index
+from gnn.user_index import sync_item_index, sync_user_index
 from interestgraph.constants import LIVE_HORIZONS_MS
 from interestgraph.errors import ConfigError
 from interestgraph.graph import read, run_implicit, write
@@ -262,6 +262,7 @@ def refresh(driver: Driver, settings: Settings, *, runtime: RuntimeCache | None 
         t = time.perf_counter()
         # The vector index first: SIMILAR_TO takes its candidates from it.
         sync_user_index(driver, settings, prefix=prefix)
+        sync_item_index(driver, settings, prefix=prefix)
         report.similar_users = refresh_similar_pending(driver, settings, limit=max(report.users, 1), min_age_ms=0,
                                                        prefix=prefix)
         report.similar_s = time.perf_counter() - t

@@ -1,4 +1,4 @@
-"""The indexed copy of users' vectors, kept a few seconds behind the fresh one, in bulk.
+"""The indexed copy of users' (and items') vectors, kept a few seconds behind the fresh one, in bulk.
 
 Each user has two vectors:
 
@@ -10,6 +10,10 @@ Each user has two vectors:
   in large batches (beat runs it every second on the ``gnn`` queue): a user who acted ten
   times since the last copy is inserted once, and a vector that moved less than
   ``MIN_COSINE`` from its indexed copy is not inserted at all.
+
+Items work the same way: the refresh writes ``Item.embedding_fresh`` (the scoring vector with the
+item's live state) and :func:`sync_item_index` copies the ones that moved into ``Item.embedding``;
+recommend takes the index's candidates and scores them with the fresh vectors.
 
 Similar-shopper search takes the index's candidates and ranks them by the fresh vectors
 (``serve/similar_users``, ``gnn/refresh_similar_users``), so the lag never shows in a score;
@@ -57,13 +61,25 @@ def sync_user_index(driver: Driver, settings: Settings, *, limit: int = SYNC_LIM
     """Copy the fresh vectors of up to ``limit`` users whose indexed copy is behind (longest
     waiting first) into the vector index, ``batch`` users per transaction; with a ``prefix``,
     only users whose id starts with it."""
+    return _sync("user", driver, settings, limit=limit, batch=batch, min_cosine=min_cosine, prefix=prefix)
+
+
+def sync_item_index(driver: Driver, settings: Settings, *, limit: int = SYNC_LIMIT, batch: int = SYNC_BATCH,
+                    min_cosine: float = MIN_COSINE, prefix: str = "") -> IndexSyncReport:
+    """The same for items: their fresh scoring vectors (written by the refresh as their live state
+    moves) into the ``item_embedding`` index, which gives recommend its model candidates."""
+    return _sync("item", driver, settings, limit=limit, batch=batch, min_cosine=min_cosine, prefix=prefix)
+
+
+def _sync(kind: str, driver: Driver, settings: Settings, *, limit: int, batch: int, min_cosine: float,
+          prefix: str) -> IndexSyncReport:
     if batch <= 0 or limit <= 0:
         raise ConfigError(f"batch and limit must be > 0, got batch={batch}, limit={limit}")
     started = time.perf_counter()
     report = IndexSyncReport()
-    ids = [r["id"] for r in read(driver, settings, "gnn/due_user_vectors", limit=limit, prefix=prefix)]
+    ids = [r["id"] for r in read(driver, settings, f"gnn/due_{kind}_vectors", limit=limit, prefix=prefix)]
     for start in range(0, len(ids), batch):
-        done = write(driver, settings, "gnn/copy_user_vectors_to_index", ids=sorted(ids[start:start + batch]),
+        done = write(driver, settings, f"gnn/copy_{kind}_vectors_to_index", ids=sorted(ids[start:start + batch]),
                      min_cosine=min_cosine)[0]
         report.checked += done["checked"]
         report.copied += done["copied"]

@@ -101,11 +101,13 @@ def similar(limit: int = 100, prefix: str = "") -> int:
 
 @app.task(name="interestgraph.gnn.sync_user_index", acks_late=True, **RETRY)
 def sync_user_index(prefix: str = "") -> dict[str, Any]:
-    """Copy changed fresh user vectors into the vector index, in bulk (beat runs it every second);
-    ``prefix`` limits it to ids starting with it (tests pass their namespace)."""
-    from gnn.user_index import sync_user_index as sync
+    """Copy changed fresh user and item vectors into their vector indexes, in bulk (beat runs it
+    every second); ``prefix`` limits it to ids starting with it (tests pass their namespace)."""
+    from gnn.user_index import sync_item_index, sync_user_index
 
-    return sync(resources.driver(), resources.settings(), prefix=prefix).as_dict()
+    driver, settings = resources.driver(), resources.settings()
+    return {**sync_user_index(driver, settings, prefix=prefix).as_dict(),
+            "items": sync_item_index(driver, settings, prefix=prefix).as_dict()}
 
 
 @app.task(name="interestgraph.nlp.text_pass", acks_late=True, **RETRY)

@@ -3,7 +3,8 @@
 // named $items (the co-behaviour walk's best); only items the user has no behaviour on.
 // $user_id: string, $n: int, $seen: int (the user's item count: the index's answer includes them),
 // $items: [string], $prefix: string ("": every item; else ids starting with it)
-// Returns: item_id, title, embedding, live_decayed, live_ms, live_total, live_first_ms.
+// Returns: item_id, title, embedding (the fresh scoring vector; the index holds a copy seconds behind),
+// live_decayed, live_ms, live_total, live_first_ms.
 MATCH (u:User {id: $user_id})
 WITH u, coalesce(u.embedding_fresh, u.embedding) AS z
 CALL (u, z) {
@@ -12,8 +13,9 @@ CALL (u, z) {
   RETURN node AS item
   UNION
   WITH z WHERE $prefix <> '' AND z IS NOT NULL
-  MATCH (item:Item) WHERE item.id STARTS WITH $prefix AND item.embedding IS NOT NULL
-  WITH z, item ORDER BY vector.similarity.cosine(z, item.embedding) DESC, item.id LIMIT $n + $seen
+  MATCH (item:Item) WHERE item.id STARTS WITH $prefix AND coalesce(item.embedding_fresh, item.embedding) IS NOT NULL
+  WITH z, item ORDER BY vector.similarity.cosine(z, coalesce(item.embedding_fresh, item.embedding)) DESC, item.id
+  LIMIT $n + $seen
   RETURN item
   UNION
   MATCH (item:Item) WHERE item.live_total IS NOT NULL AND ($prefix = '' OR item.id STARTS WITH $prefix)
@@ -24,7 +26,7 @@ CALL (u, z) {
   MATCH (item:Item {id: id})
   RETURN item
 }
-WITH u, item
-WHERE item.embedding IS NOT NULL AND NOT EXISTS { (u)-[:VIEWED|CLICKED|ADDED_TO_CART|PURCHASED|REVIEWED]->(item) }
-RETURN item.id AS item_id, item.title AS title, item.embedding AS embedding, item.live_decayed AS live_decayed,
+WITH u, item, coalesce(item.embedding_fresh, item.embedding) AS vector
+WHERE vector IS NOT NULL AND NOT EXISTS { (u)-[:VIEWED|CLICKED|ADDED_TO_CART|PURCHASED|REVIEWED]->(item) }
+RETURN item.id AS item_id, item.title AS title, vector AS embedding, item.live_decayed AS live_decayed,
        item.live_ms AS live_ms, item.live_total AS live_total, item.live_first_ms AS live_first_ms
