@@ -19,7 +19,7 @@ import torch
 from neo4j import Driver
 
 from gnn.refresh import RuntimeCache, refresh, refresh_similar_pending
-from gnn.user_index import sync_user_index
+from gnn.user_index import sync_item_index, sync_user_index
 from ingest.pipeline import sync_records
 from ingest.synthetic import StreamShape, events
 from ingest.writer import GraphWriter
@@ -34,7 +34,7 @@ def other_data(driver: Driver, settings: Settings, prefix: str) -> dict[str, int
 
 def benchmark_inference(driver: Driver, settings: Settings, *, users: int = 20_000, items: int = 10_000,
                         batch_size: int = 2048, progress: bool = True) -> dict[str, Any]:
-    """Re-embedding throughput of a synthetic namespace's users (read, compute, write) and the SIMILAR_TO refresh."""
+    """Re-embedding throughput of a synthetic namespace's users and items (read, compute, write) and the SIMILAR_TO refresh."""
     prefix = f"inf{uuid.uuid4().hex[:6]}-"
     shape = StreamShape(events=users * 10, users=users, items=items, seed=21, prefix=prefix)
     try:
@@ -44,6 +44,13 @@ def benchmark_inference(driver: Driver, settings: Settings, *, users: int = 20_0
         runtime = RuntimeCache(settings)
         refresh(driver, settings, runtime=runtime, items=ids["items"], batch_size=batch_size, similar=False,
                 progress=progress)
+        item_sync = sync_item_index(driver, settings, prefix=prefix, limit=len(ids["items"]))
+        # The item refresh as the workers run it when buyers move items: content and live counters
+        # read, the item tower with live state, the fresh vectors written (the cache warm, as in a worker).
+        t = time.perf_counter()
+        items_report = refresh(driver, settings, runtime=runtime, items=ids["items"], batch_size=batch_size,
+                               similar=False, progress=progress)
+        items_wall = time.perf_counter() - t
         refresh(driver, settings, runtime=runtime, users=ids["users"], batch_size=batch_size, similar=False,
                 progress=progress)
         started = time.perf_counter()
@@ -67,6 +74,14 @@ def benchmark_inference(driver: Driver, settings: Settings, *, users: int = 20_0
                       "written back (embedding_fresh); the copy into the vector index is index_sync",
         "index_sync": {**sync.as_dict(), "users_per_s": round(sync.copied / sync.seconds, 1) if sync.seconds
                        else None},
+        "items": {"items": items_report.items, "seconds": round(items_wall, 2),
+                  "items_per_s": round(items_report.items / items_wall, 1) if items_wall else None,
+                  "read_s": items_report.read_s, "compute_s": items_report.compute_s, "write_s": items_report.write_s,
+                  "definition": "items re-embedded per second with their live state: content and counters read "
+                                "from Neo4j, the item tower, the fresh vectors written (embedding_fresh)",
+                  "first_index_sync": {**item_sync.as_dict(), "items_per_s": round(item_sync.copied /
+                                                                                   item_sync.seconds, 1)
+                                       if item_sync.seconds else None}},
         "similar_to_users": similar_users, "similar_to_s": round(similar_s, 2),
         "similar_to_users_per_s": round(similar_users / similar_s, 1) if similar_s else None,
         "graph": {"users": users, "items": items, "events": shape.events}, "other_data": others,
