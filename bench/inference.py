@@ -34,7 +34,8 @@ def other_data(driver: Driver, settings: Settings, prefix: str) -> dict[str, int
 
 def benchmark_inference(driver: Driver, settings: Settings, *, users: int = 20_000, items: int = 10_000,
                         batch_size: int = 2048, progress: bool = True) -> dict[str, Any]:
-    """Re-embedding throughput of a synthetic namespace's users and items (read, compute, write) and the SIMILAR_TO refresh."""
+    """Re-embedding throughput of a synthetic namespace's users and items (read, compute, write) and
+    the SIMILAR_TO refresh."""
     prefix = f"inf{uuid.uuid4().hex[:6]}-"
     shape = StreamShape(events=users * 10, users=users, items=items, seed=21, prefix=prefix)
     try:
