@@ -78,12 +78,16 @@ def _pct(xs: list[float], q: float) -> float | None:
 def _monitor(driver: Driver, settings: Settings, prefix: str, trace: Trace, stop: threading.Event,
              t0: float) -> None:
     last_backlog = 0.0
+    since = int(time.time() * 1000) - 2_000
     while not stop.is_set():
-        since = int(time.time() * 1000) - 2_000  # overlapping windows: no write slips between polls
+        # Each poll reads from a second before the previous one began, however long that one took
+        # (a poll that outlasts a fixed window would miss writes and count later ones as latency).
+        polled = int(time.time() * 1000)
         for r in read(driver, settings, "bench/freshness_probe", prefix=prefix, since_ms=since):
             trace.see(r["id"], r["embedded_src_ms"], r["embedded_ms"])
         for r in read(driver, settings, "bench/index_copy_probe", prefix=prefix, since_ms=since):
             trace.ann[(r["id"], r["indexed_ms"])] = r["lag_ms"]
+        since = polled - 1_000
         now = time.monotonic()
         if now - last_backlog >= 1.0:
             b = read(driver, settings, "bench/namespace_backlog", prefix=prefix)[0]

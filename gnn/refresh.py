@@ -34,7 +34,7 @@ from tqdm import tqdm
 from gnn.online import UpdateReport, UserUpdater, load_items
 from gnn.registry import ModelCard, active_card
 from gnn.runtime import ModelRuntime
-from gnn.user_index import sync_user_index
+from gnn.user_index import SYNC_LIMIT, sync_user_index
 from interestgraph.errors import ConfigError
 from interestgraph.graph import read, write
 from interestgraph.serve import similar_candidates
@@ -241,8 +241,9 @@ def refresh(driver: Driver, settings: Settings, *, runtime: RuntimeCache | None 
             settle(*in_flight.popleft())
     if similar:
         t = time.perf_counter()
-        # The vector index first: SIMILAR_TO takes its candidates from it.
-        sync_user_index(driver, settings, prefix=prefix)
+        # The vector index first (every user just embedded, however many): SIMILAR_TO takes its
+        # candidates from it.
+        sync_user_index(driver, settings, prefix=prefix, limit=max(report.users, SYNC_LIMIT))
         report.similar_users = refresh_similar_pending(driver, settings, limit=max(report.users, 1), min_age_ms=0,
                                                        prefix=prefix)
         report.similar_s = time.perf_counter() - t
