@@ -145,7 +145,7 @@ def refresh_similar(driver: Driver, settings: Settings, user_ids: list[str], k: 
         write(driver, settings, "gnn/refresh_similar_users", ids=user_ids, k=k, candidates=similar_candidates(k))
 
 
-def refresh_similar_pending(driver: Driver, settings: Settings, limit: int = 2_000, batch: int = 25,
+def refresh_similar_pending(driver: Driver, settings: Settings, limit: int = 2_000, batch: int = 100,
                             min_age_ms: int = SIMILAR_MIN_AGE_MS, prefix: str = "") -> int:
     """Bring SIMILAR_TO up to date for users re-embedded since it was computed.
 
