@@ -40,7 +40,7 @@ from ingest.synthetic import StreamShape, events
 from ingest.text import TextPass
 from ingest.writer import GraphWriter
 from interestgraph.constants import DAY_MS
-from interestgraph.graph import read, run_implicit, write
+from interestgraph.graph import read, retrying, run_implicit, write
 from interestgraph.settings import Settings
 
 POLL_S = 0.5  # the latency comes from the server-side write times, not from when the monitor looks
@@ -78,12 +78,16 @@ def _pct(xs: list[float], q: float) -> float | None:
 def _monitor(driver: Driver, settings: Settings, prefix: str, trace: Trace, stop: threading.Event,
              t0: float) -> None:
     last_backlog = 0.0
+    since = int(time.time() * 1000) - 2_000
     while not stop.is_set():
-        since = int(time.time() * 1000) - 2_000  # overlapping windows: no write slips between polls
+        # Each poll reads from a second before the previous one began, however long that one took
+        # (a poll that outlasts a fixed window would miss writes and count later ones as latency).
+        polled = int(time.time() * 1000)
         for r in read(driver, settings, "bench/freshness_probe", prefix=prefix, since_ms=since):
             trace.see(r["id"], r["embedded_src_ms"], r["embedded_ms"])
         for r in read(driver, settings, "bench/index_copy_probe", prefix=prefix, since_ms=since):
             trace.ann[(r["id"], r["indexed_ms"])] = r["lag_ms"]
+        since = polled - 1_000
         now = time.monotonic()
         if now - last_backlog >= 1.0:
             b = read(driver, settings, "bench/namespace_backlog", prefix=prefix)[0]
@@ -221,7 +225,9 @@ def measure_rate(driver: Driver, settings: Settings, *, rate: int, duration: flo
     # processes and the monitor as soon as the stream has drained (last in, first out: the monitor,
     # beat, the consumer), the stream and the namespace once the result is read.
     with ExitStack() as created:
-        created.callback(run_implicit, driver, settings, "bench/delete_namespace", prefix=prefix)
+        # A refresh the worker is still finishing may deadlock with the deletion: retried.
+        created.callback(retrying, "bench/delete_namespace",
+                         lambda: run_implicit(driver, settings, "bench/delete_namespace", prefix=prefix))
         created.callback(client.delete, stream.stream)
         _seed(driver, settings, prefix, users, items, out_dir, say)
         records = _live_records(prefix, rate, duration, users, items)

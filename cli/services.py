@@ -97,13 +97,14 @@ def schema(action: Annotated[SchemaAction, typer.Argument(metavar="ACTION", help
 
 def status(minutes: Annotated[int, typer.Option("--minutes", parser=positive_int,
                                                 help="the window for rates and percentiles")] = 5,
+           prefix: Annotated[str, typer.Option("--prefix", help="only ids starting with this (one namespace)")] = "",
            as_json: JsonFlag = False) -> None:
-    """Print freshness over the last ``minutes``: backlog, refresh rate and lag, model, workers."""
+    """Print freshness over the last ``minutes``: backlog, refresh rate and lag, index lag, model, workers."""
     from workers.client import status as freshness
 
     s = settings()
     with driver(s) as d:
-        out = freshness(d, s, minutes)
+        out = freshness(d, s, minutes, prefix)
     emit(as_json, out, lambda p: "\n".join(f"{k:>16}: {fmt(v)}" for k, v in p.items()))
 
 

@@ -37,7 +37,7 @@ from gnn.counting import next_due_ms, stats_at
 from gnn.online import UpdateReport, UserUpdater, load_items
 from gnn.registry import ModelCard, active_card
 from gnn.runtime import ModelRuntime
-from gnn.user_index import sync_item_index, sync_user_index
+from gnn.user_index import SYNC_LIMIT, sync_item_index, sync_user_index
 from interestgraph.constants import LIVE_HORIZONS_MS
 from interestgraph.errors import ConfigError
 from interestgraph.graph import read, run_implicit, write
@@ -163,7 +163,7 @@ def refresh_similar(driver: Driver, settings: Settings, user_ids: list[str], k: 
         write(driver, settings, "gnn/refresh_similar_users", ids=user_ids, k=k, candidates=similar_candidates(k))
 
 
-def refresh_similar_pending(driver: Driver, settings: Settings, limit: int = 2_000, batch: int = 25,
+def refresh_similar_pending(driver: Driver, settings: Settings, limit: int = 2_000, batch: int = 100,
                             min_age_ms: int = SIMILAR_MIN_AGE_MS, prefix: str = "") -> int:
     """Bring SIMILAR_TO up to date for users re-embedded since it was computed.
 
@@ -260,8 +260,9 @@ def refresh(driver: Driver, settings: Settings, *, runtime: RuntimeCache | None 
             settle(*in_flight.popleft())
     if similar:
         t = time.perf_counter()
-        # The vector index first: SIMILAR_TO takes its candidates from it.
-        sync_user_index(driver, settings, prefix=prefix)
+        # The vector index first (every user just embedded, however many): SIMILAR_TO takes its
+        # candidates from it.
+        sync_user_index(driver, settings, prefix=prefix, limit=max(report.users, SYNC_LIMIT))
         sync_item_index(driver, settings, prefix=prefix)
         report.similar_users = refresh_similar_pending(driver, settings, limit=max(report.users, 1), min_age_ms=0,
                                                        prefix=prefix)

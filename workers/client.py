@@ -55,15 +55,16 @@ def wait_for_worker(timeout: float = 60.0) -> str:
                                         f"({type(e).__name__}); see $INTERESTGRAPH_HOME/logs/worker.log") from None
 
 
-def status(driver: Driver, settings: Settings, minutes: int = 5) -> dict[str, Any]:
+def status(driver: Driver, settings: Settings, minutes: int = 5, prefix: str = "") -> dict[str, Any]:
     """Freshness now: the dirty backlog, refresh rate and lag percentiles over the last
-    ``minutes``, the active model with what recommend ranks by and the gate's decision, and the
-    workers that answer a ping (or the broker's error)."""
+    ``minutes`` (of the ids starting with ``prefix``; all for ""), the vector index's lag, the
+    active model with what recommend ranks by and the gate's decision, and the workers that
+    answer a ping (or the broker's error)."""
     from gnn.registry import active_card
     from interestgraph.graph import read
     from workers.celery_app import app
 
-    row = dict(read(driver, settings, "analyst/refresh_status", minutes=minutes)[0])
+    row = dict(read(driver, settings, "analyst/refresh_status", minutes=minutes, prefix=prefix)[0])
     try:
         replies = app.control.ping(timeout=1.0)
     except Exception as e:  # noqa: BLE001 - the broker being down is a status, not a crash

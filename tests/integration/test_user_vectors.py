@@ -4,8 +4,10 @@ the index sync catches the copy up (and skips moves below its threshold); ``simi
 by the fresh vectors, so a lagging index never changes the order of its answer."""
 
 import json
+import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -17,6 +19,7 @@ from ingest.events import parse_record
 from ingest.writer import GraphWriter
 from interestgraph.constants import BEHAVIOUR_OF
 from interestgraph.serve import similar
+from tests.waiting import wait_until
 from workers.tasks import sync_user_index as sync_task
 
 CLI = [sys.executable, "-m", "cli"]
@@ -151,3 +154,34 @@ def test_a_user_the_model_cannot_read_is_taken_out_of_the_backlog(driver, settin
     assert all(r["clean"] for r in rows.values())
     assert [u for u, r in rows.items() if not r["embedded"]] == [f"{prefix}u3"]
     assert "TypeError" in rows[f"{prefix}u3"]["error"] or "type" in rows[f"{prefix}u3"]["error"].lower()
+
+
+def test_beat_drains_the_backlog_within_30_s_after_ingest_stops(settings, prefix, tmp_path):
+    """The running system keeps itself fresh: with beat beside the worker (kept to this test's
+    namespace, as in a shared database), users left dirty by an ingest without the per-event
+    update, and their items, are embedded and indexed, and status says so within 30 s."""
+    records = [{"event_id": f"{prefix}e{n}", "user_id": f"{prefix}u{n % 40}", "type": "view",
+                "ts": 1_795_000_000_000 + n, "item_id": f"{prefix}i{n % 25}",
+                "item": {"title": f"thing {n % 25}", "category": f"{prefix}c{n % 3}"}} for n in range(400)]
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    env = {**os.environ, "INTERESTGRAPH_BEAT_PREFIX": prefix, "INTERESTGRAPH_REFRESH_EVERY_S": "1"}
+    beat = subprocess.Popen([sys.executable, "-m", "celery", "-A", "workers", "beat", "--schedule",
+                             str(tmp_path / "beat"), "--loglevel", "WARNING"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        subprocess.run([*CLI, "ingest", str(path), "--no-embed", "--no-text", "--json"], check=True,
+                       capture_output=True)
+        stopped = time.monotonic()
+
+        def fresh() -> dict | None:
+            out = json.loads(subprocess.run([*CLI, "status", "--prefix", prefix, "--json"], check=True,
+                                            capture_output=True, text=True).stdout)
+            done = out["dirty_users"] == out["dirty_items"] == out["index_due_users"] == 0
+            return out if done and out["refreshed"] >= 40 + 25 else None
+
+        out = wait_until(fresh, 30, "status to show no backlog for the namespace", every=1.0)
+        assert time.monotonic() - stopped <= 30 and out["index_copies"] == 40
+    finally:
+        beat.terminate()
+        beat.wait(30)
