@@ -61,14 +61,16 @@ def sync_user_index(driver: Driver, settings: Settings, *, limit: int = SYNC_LIM
     """Copy the fresh vectors of up to ``limit`` users whose indexed copy is behind (longest
     waiting first) into the vector index, ``batch`` users per transaction; with a ``prefix``,
     only users whose id starts with it."""
-    return _sync(("gnn/due_user_vectors", "gnn/copy_user_vectors_to_index"), driver, settings, limit=limit, batch=batch, min_cosine=min_cosine, prefix=prefix)
+    return _sync(("gnn/due_user_vectors", "gnn/copy_user_vectors_to_index"), driver, settings, limit=limit,
+                 batch=batch, min_cosine=min_cosine, prefix=prefix)
 
 
 def sync_item_index(driver: Driver, settings: Settings, *, limit: int = SYNC_LIMIT, batch: int = SYNC_BATCH,
                     min_cosine: float = MIN_COSINE, prefix: str = "") -> IndexSyncReport:
     """The same for items: their fresh scoring vectors (written by the refresh as their live state
     moves) into the ``item_embedding`` index, which gives recommend its model candidates."""
-    return _sync(("gnn/due_item_vectors", "gnn/copy_item_vectors_to_index"), driver, settings, limit=limit, batch=batch, min_cosine=min_cosine, prefix=prefix)
+    return _sync(("gnn/due_item_vectors", "gnn/copy_item_vectors_to_index"), driver, settings, limit=limit,
+                 batch=batch, min_cosine=min_cosine, prefix=prefix)
 
 
 def _sync(queries: tuple[str, str], driver: Driver, settings: Settings, *, limit: int, batch: int, min_cosine: float,
