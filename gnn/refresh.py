@@ -129,7 +129,10 @@ def embed_items(driver: Driver, settings: Settings, runtime: ModelRuntime, ids: 
     if not ids:
         return report
     t0 = time.perf_counter()
-    rows = load_items(driver, settings, runtime, ids)
+    # Counters for all, content only for items whose base vector is not cached at its version.
+    rows = [dict(r) for r in read(driver, settings, "gnn/item_live", ids=list(ids))]
+    load_items(driver, settings, runtime, runtime.items.stale((r["id"], r["seq"]) for r in rows))
+    rows = [r for r in rows if r["id"] in runtime.items.rows]  # gone between the two reads
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     t1 = time.perf_counter()
     at = [runtime.items.row(r["id"]) for r in rows]
