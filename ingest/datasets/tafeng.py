@@ -14,8 +14,11 @@ Mapping:
   came before it, as in a real shop), and its rows a fixed pseudo-random order (a hash of the
   row number) one second apart. An order by product id would let a model learn barcode order
   instead of taste; one time for the whole day would let every basket see the day's sales;
-- the product subclass becomes the item's category, the unit price (sales price over
-  amount) its price; products have no titles;
+- a product's first row gives the item its content: the product subclass as its category, the
+  unit price (sales price over amount) as its price; products have no titles. Later rows carry
+  no item content: unit prices move from row to row (promotions, rounding) and 1% of products
+  change subclass, and a replay that knows each item's newest content (``evaluate``) would
+  otherwise learn a later price before it was paid, and differ from what the graph held then;
 - ids are prefixed (``tafeng-c01104905``, ``tafeng-p4710199010372``), event ids carry the
   row number, so the same row is the same event on every run.
 
@@ -104,4 +107,9 @@ def events(path: Path | None = None, sample: float = 1.0) -> list[dict[str, Any]
             rec["ts"] = start + 1000 * k
             out.append(rec)
     out.sort(key=lambda r: (r["ts"], r["user_id"], r["item_id"], r["event_id"]))
+    seen: set[str] = set()
+    for rec in out:
+        if rec["item_id"] in seen:
+            del rec["item"]
+        seen.add(rec["item_id"])
     return out

@@ -42,8 +42,19 @@ def test_rows_become_valid_purchases_with_baskets_spread_through_the_day(tmp_pat
     order = [e["item_id"] for e in sorted(events, key=lambda e: e["ts"]) if e["user_id"] == "tafeng-c01"][:5]
     assert order != sorted(order)
     assert events[0]["item"]["category"] == "tafeng-s110411"
-    assert {e["item"].get("price") for e in events} == {15.0, None}  # sales price over amount; amount 0: none
+    assert {e.get("item", {}).get("price") for e in events} == {15.0, None}  # sales price over amount; amount 0: none
     assert tafeng.events(archive(tmp_path, rows)) == events  # the same on every run
+
+
+def test_an_items_content_is_the_one_of_its_first_sale_only(tmp_path):
+    rows = [row("11/1/2000", "01", "47000", 2, 30), row("11/2/2000", "02", "47000", 1, 20),
+            row("11/3/2000", "03", "47000", 1, 18), row("11/3/2000", "03", "47001", 0, 5),
+            row("11/4/2000", "04", "47001", 1, 7)]
+    events = tafeng.events(archive(tmp_path, rows))
+    assert [(e["item_id"], e.get("item")) for e in events] == [
+        ("tafeng-p47000", {"category": "tafeng-s110411", "price": 15.0}), ("tafeng-p47000", None),
+        ("tafeng-p47000", None), ("tafeng-p47001", {"category": "tafeng-s110411"}), ("tafeng-p47001", None)]
+    assert all(parse_record(e) for e in events)
 
 
 def test_a_sample_keeps_whole_customers(tmp_path):
