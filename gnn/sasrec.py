@@ -120,13 +120,27 @@ def right_aligned(histories: list[list[int]], length: int, pad: int) -> Tensor:
     return out
 
 
-def windows(sequences: list[list[int]], length: int, stride: int) -> list[list[int]]:
-    """Overlapping windows of ``length + 1`` items (inputs and next-item targets)."""
+def windows(sequences: list[list[int]], length: int, stride: int) -> list[tuple[int, int, int]]:
+    """Overlapping windows of ``length + 1`` items (inputs and next-item targets), as
+    ``(sequence, start, end)``: the window is ``sequences[sequence][start:end]``."""
     out = []
-    for seq in sequences:
+    for s, seq in enumerate(sequences):
         for end in range(len(seq), 1, -stride):
-            out.append(seq[max(0, end - length - 1):end])
+            out.append((s, max(0, end - length - 1), end))
     return out
+
+
+def mask_before(logits: Tensor, sequences: list[list[int]], chunk: list[tuple[int, int, int]],
+                n_items: int) -> Tensor:
+    """``logits [B, T, I]`` with the items each user had before the window's start set to -inf
+    at every position (a window's own items are :func:`mask_seen`'s)."""
+    rows = [r for r, (s, start, _) in enumerate(chunk) for _ in range(start)]
+    if not rows:
+        return logits
+    items = torch.tensor([i for s, start, _ in chunk for i in sequences[s][:start]], dtype=torch.long)
+    before = torch.zeros(len(chunk), n_items + 2, dtype=torch.bool)
+    before[torch.tensor(rows), items] = True
+    return logits.masked_fill(before[:, None, :n_items], float("-inf"))
 
 
 def _fit(n_items: int, sequences: list[list[int]], cfg: SASRecConfig, epochs: int,
@@ -136,7 +150,8 @@ def _fit(n_items: int, sequences: list[list[int]], cfg: SASRecConfig, epochs: in
     rng = np.random.default_rng(cfg.seed)
     model = SASRec(n_items, cfg)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.98))
-    data = windows([with_start(seq, model.start) for seq in sequences], cfg.max_len, cfg.stride)
+    sequences = [with_start(seq, model.start) for seq in sequences]
+    data = windows(sequences, cfg.max_len, cfg.stride)
     best = (-1.0, 0, {k: v.clone() for k, v in model.state_dict().items()})
     stale = epochs_run = 0
     with tqdm(total=epochs, desc="train sasrec" if val else "refit sasrec", unit="epoch", disable=not progress,
@@ -146,9 +161,11 @@ def _fit(n_items: int, sequences: list[list[int]], cfg: SASRecConfig, epochs: in
             epochs_run = epoch
             perm = rng.permutation(len(data))
             for start in range(0, len(perm), cfg.batch_size):
-                full = right_aligned([data[j] for j in perm[start:start + cfg.batch_size]], cfg.max_len + 1, n_items)
+                chunk = [data[j] for j in perm[start:start + cfg.batch_size]]
+                full = right_aligned([sequences[s][a:b] for s, a, b in chunk], cfg.max_len + 1, n_items)
                 inputs, targets = full[:, :-1], full[:, 1:]
                 logits = mask_seen(model.scores(model(inputs)), inputs, n_items)
+                logits = mask_before(logits, sequences, chunk, n_items)
                 keep = targets < n_items
                 loss = F.cross_entropy(logits[keep], targets[keep])
                 opt.zero_grad()

@@ -9,7 +9,7 @@ from gnn.export import TrainingData
 from gnn.features import pack
 from gnn.metrics import rank_metrics, rank_of
 from gnn.runtime import ItemRecord, ModelRuntime, QueryRecord
-from gnn.sasrec import SASRecConfig, train_sasrec
+from gnn.sasrec import SASRecConfig, mask_before, mask_seen, right_aligned, train_sasrec, windows
 from gnn.train import TrainConfig, build_examples, train, vocabulary
 
 
@@ -147,6 +147,21 @@ def test_sasrec_learns_a_sequence_pattern():
     # Items the user has are masked out of training (as out of every ranking): rank the rest.
     scores[0, [3, 4, 5]] = float("-inf")
     assert int(scores[0].argmax()) == 6 and info["val_recall@20"] > 0.0
+
+
+def test_sasrec_training_masks_every_item_the_user_had_before_each_position():
+    # One user's sequence 0..7 (start token 9, pad 8), windows of 3 + 1: the window (4, 5, 6, 7) must
+    # not offer items 0-3 (before the window) nor, at each position, the window's earlier items.
+    n_items, seqs = 8, [[9, 0, 1, 2, 3, 4, 5, 6, 7]]
+    chunk = [w for w in windows(seqs, 3, 4) if w[1] > 0][:1]
+    s, a, b = chunk[0]
+    full = right_aligned([seqs[s][a:b] for s, a, b in chunk], 4, n_items)
+    inputs, targets = full[:, :-1], full[:, 1:]
+    logits = mask_before(mask_seen(torch.zeros(1, 3, n_items), inputs, n_items), seqs, chunk, n_items)
+    for t in range(3):
+        masked = {i for i in range(n_items) if logits[0, t, i] == float("-inf")}
+        assert masked == set(seqs[0][1:a]) | set(inputs[0, :t + 1].tolist())
+        assert int(targets[0, t]) not in masked
 
 
 def test_newest_is_a_total_order():
