@@ -11,13 +11,13 @@ One line per jar: ``<sha256>  <group>:<artifact>[:<classifier>]:<version>``; ``#
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
 from interestgraph.errors import LocalServiceError
+from interestgraph.files import sha256_file
 
 NAME = "jars.sha256"
 REGENERATE = "if the change is intended, run `make neo4j-lock` and commit neo4j_local/assembly/jars.sha256"
@@ -26,13 +26,6 @@ _HEADER = (f"# sha256 of every jar the Neo4j assembly resolves (neo4j_local/asse
            f"# anything is installed. Written by `make neo4j-lock`; {NAME} is never edited by hand.\n")
 
 
-def sha256(path: Path) -> str:
-    """The hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def parse(text: str) -> dict[str, str]:
@@ -55,7 +48,7 @@ def checked_in() -> dict[str, str]:
 
 def render(jars: Iterable[tuple[str, Path]]) -> str:
     """The lock's text for resolved ``(coordinates, path)`` pairs, sorted, one line each."""
-    lines = sorted({f"{sha256(path)}  {coords}" for coords, path in jars}, key=lambda ln: ln.split()[1])
+    lines = sorted({f"{sha256_file(path)}  {coords}" for coords, path in jars}, key=lambda ln: ln.split()[1])
     return _HEADER + "".join(line + "\n" for line in lines)
 
 
@@ -73,7 +66,7 @@ def verify(jars: Iterable[tuple[str, Path]], pinned: dict[str, str]) -> None:
         if want is None:
             problems.append(f"{coords} is not in the lock")
             continue
-        got = sha256(path)
+        got = sha256_file(path)
         if got != want:
             problems.append(f"{coords} has sha256 {got}, the lock says {want} ({path})")
     problems += [f"{coords} is in the lock but the assembly no longer resolves it"

