@@ -32,16 +32,23 @@ def other_data(driver: Driver, settings: Settings, prefix: str) -> dict[str, int
     return dict(read(driver, settings, "bench/other_data", prefix=prefix)[0])
 
 
+def seed_namespace(driver: Driver, settings: Settings, prefix: str, *, users: int, items: int, seed: int,
+                   progress: bool) -> dict[str, list[str]]:
+    """Ingest a synthetic stream of ten events per user into namespace ``prefix`` (no per-event
+    embedding); returns its ``users`` and ``items`` ids."""
+    shape = StreamShape(events=users * 10, users=users, items=items, seed=seed, prefix=prefix)
+    sync_records(f"{prefix}seed", list(events(shape)), GraphWriter(driver, settings),
+                 settings.home / f"bench-{prefix}dead.jsonl", progress=progress)
+    return dict(read(driver, settings, "bench/namespace_ids", prefix=prefix)[0])
+
+
 def benchmark_inference(driver: Driver, settings: Settings, *, users: int = 20_000, items: int = 10_000,
                         batch_size: int = 2048, progress: bool = True) -> dict[str, Any]:
     """Re-embedding throughput of a synthetic namespace's users and items (read, compute, write) and
     the SIMILAR_TO refresh."""
     prefix = f"inf{uuid.uuid4().hex[:6]}-"
-    shape = StreamShape(events=users * 10, users=users, items=items, seed=21, prefix=prefix)
     try:
-        sync_records(f"{prefix}seed", list(events(shape)), GraphWriter(driver, settings),
-                     settings.home / "bench-inference.dead.jsonl", progress=progress)
-        ids = read(driver, settings, "bench/namespace_ids", prefix=prefix)[0]
+        ids = seed_namespace(driver, settings, prefix, users=users, items=items, seed=21, progress=progress)
         runtime = RuntimeCache(settings)
         refresh(driver, settings, runtime=runtime, items=ids["items"], batch_size=batch_size, similar=False,
                 progress=progress)
@@ -85,5 +92,5 @@ def benchmark_inference(driver: Driver, settings: Settings, *, users: int = 20_0
                                        if item_sync.seconds else None}},
         "similar_to_users": similar_users, "similar_to_s": round(similar_s, 2),
         "similar_to_users_per_s": round(similar_users / similar_s, 1) if similar_s else None,
-        "graph": {"users": users, "items": items, "events": shape.events}, "other_data": others,
+        "graph": {"users": users, "items": items, "events": users * 10}, "other_data": others,
     }

@@ -23,12 +23,9 @@ from typing import Any
 import numpy as np
 from neo4j import Driver
 
-from bench.inference import other_data
+from bench.inference import other_data, seed_namespace
 from gnn.refresh import RuntimeCache, refresh
 from gnn.user_index import sync_user_index
-from ingest.pipeline import sync_records
-from ingest.synthetic import StreamShape, events
-from ingest.writer import GraphWriter
 from interestgraph.graph import read, run_implicit, write
 from interestgraph.serve import similar, similar_candidates
 from interestgraph.settings import Settings
@@ -102,11 +99,8 @@ def benchmark_recall(driver: Driver, settings: Settings, *, users: int = 20_000,
                      queries: int = 500, progress: bool = True) -> dict[str, Any]:
     """Recall@10 of ``similar`` against exact search, and the HNSW settings table."""
     prefix = f"rc{uuid.uuid4().hex[:6]}-"
-    shape = StreamShape(events=users * 10, users=users, items=items, seed=31, prefix=prefix)
     try:
-        sync_records(f"{prefix}seed", list(events(shape)), GraphWriter(driver, settings),
-                     settings.home / "bench-recall.dead.jsonl", progress=progress)
-        ids = read(driver, settings, "bench/namespace_ids", prefix=prefix)[0]
+        ids = seed_namespace(driver, settings, prefix, users=users, items=items, seed=31, progress=progress)
         runtime = RuntimeCache(settings)
         refresh(driver, settings, runtime=runtime, items=ids["items"], batch_size=2048, similar=False)
         refresh(driver, settings, runtime=runtime, users=ids["users"], batch_size=2048, similar=False)
