@@ -40,11 +40,11 @@ from tqdm import tqdm
 from bench.eval_methods import Trained, gds_embeddings, train_all
 from bench.eval_replay import Replay, ServeCheck
 from bench.eval_stream import catalogue, load_stream, record_of, text_pass_titles_and_queries
+from bench.namespace import delete_namespace
 from gnn.export import export
 from ingest.datasets import movielens
 from ingest.pipeline import sync_records
 from ingest.writer import GraphWriter
-from interestgraph.graph import run_implicit
 from interestgraph.settings import Settings
 
 # The protocol's steps live in three modules: bench.eval_stream (the stream, its records and
@@ -107,6 +107,6 @@ def evaluate_methods(driver: Driver, settings: Settings, *, source: str | Path =
         with_validation(out["methods"], trained)
     finally:
         if not keep:
-            run_implicit(driver, settings, "bench/delete_namespace", prefix=ns)
+            delete_namespace(driver, settings, ns)
     out["seconds"] = round(time.perf_counter() - started, 1)
     return out

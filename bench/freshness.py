@@ -32,6 +32,7 @@ import redis
 from neo4j import Driver
 from tqdm import tqdm
 
+from bench.namespace import delete_namespace
 from gnn.refresh import refresh
 from gnn.user_index import sync_user_index
 from ingest.pipeline import sync_records
@@ -40,7 +41,7 @@ from ingest.synthetic import StreamShape, events
 from ingest.text import TextPass
 from ingest.writer import GraphWriter
 from interestgraph.constants import DAY_MS
-from interestgraph.graph import read, retrying, run_implicit, write
+from interestgraph.graph import read, write
 from interestgraph.settings import Settings
 
 POLL_S = 0.5  # the latency comes from the server-side write times, not from when the monitor looks
@@ -225,9 +226,7 @@ def measure_rate(driver: Driver, settings: Settings, *, rate: int, duration: flo
     # processes and the monitor as soon as the stream has drained (last in, first out: the monitor,
     # beat, the consumer), the stream and the namespace once the result is read.
     with ExitStack() as created:
-        # A refresh the worker is still finishing may deadlock with the deletion: retried.
-        created.callback(retrying, "bench/delete_namespace",
-                         lambda: run_implicit(driver, settings, "bench/delete_namespace", prefix=prefix))
+        created.callback(delete_namespace, driver, settings, prefix)
         created.callback(client.delete, stream.stream)
         _seed(driver, settings, prefix, users, items, out_dir, say)
         records = _live_records(prefix, rate, duration, users, items)

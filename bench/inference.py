@@ -18,12 +18,13 @@ from typing import Any
 import torch
 from neo4j import Driver
 
+from bench.namespace import delete_namespace
 from gnn.refresh import RuntimeCache, refresh, refresh_similar_pending
 from gnn.user_index import sync_item_index, sync_user_index
 from ingest.pipeline import sync_records
 from ingest.synthetic import StreamShape, events
 from ingest.writer import GraphWriter
-from interestgraph.graph import read, run_implicit
+from interestgraph.graph import read
 from interestgraph.settings import Settings
 
 
@@ -72,7 +73,7 @@ def benchmark_inference(driver: Driver, settings: Settings, *, users: int = 20_0
         similar_s = time.perf_counter() - t
         others = other_data(driver, settings, prefix)
     finally:
-        run_implicit(driver, settings, "bench/delete_namespace", prefix=prefix)
+        delete_namespace(driver, settings, prefix)
     return {
         "users": report.users, "batch_size": batch_size, "model": report.model, "device": report.device,
         "torch_threads": torch.get_num_threads(), "seconds": round(wall, 2),

@@ -23,6 +23,7 @@ from typing import Any
 
 from neo4j import Driver
 
+from bench.namespace import delete_namespace
 from gnn.online import UpdateBehind, UserUpdater
 from gnn.refresh import RuntimeCache
 from ingest.pipeline import sync
@@ -120,5 +121,5 @@ def benchmark_ingest(driver: Driver, settings: Settings, *, events_n: int = 100_
         result["other_data"] = dict(read(driver, settings, "bench/other_data", prefix=f"b{run_id}")[0])
     finally:
         for prefix in prefixes if not keep else prefixes[:3]:
-            run_implicit(driver, settings, "bench/delete_namespace", prefix=prefix)
+            delete_namespace(driver, settings, prefix)
     return result

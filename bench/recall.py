@@ -24,6 +24,7 @@ import numpy as np
 from neo4j import Driver
 
 from bench.inference import other_data, seed_namespace
+from bench.namespace import delete_namespace
 from gnn.refresh import RuntimeCache, refresh
 from gnn.user_index import sync_user_index
 from interestgraph.graph import read, run_implicit, write
@@ -133,5 +134,5 @@ def benchmark_recall(driver: Driver, settings: Settings, *, users: int = 20_000,
     finally:
         write(driver, settings, "schema/drop_index", index="ann_probe")
         run_implicit(driver, settings, "bench/delete_probe_nodes", prefix=prefix)
-        run_implicit(driver, settings, "bench/delete_namespace", prefix=prefix)
+        delete_namespace(driver, settings, prefix)
     return result
