@@ -39,7 +39,7 @@ class SASRecConfig:
     blocks: int = 2
     heads: int = 1
     max_len: int = 50
-    dropout: float = 0.2
+    dropout: float = 0.4  # chosen on MovieLens-100K validation: 0.2 0.3626, 0.4 0.3701, 0.5 0.3617
     lr: float = 0.002
     batch_size: int = 128
     stride: int = 10
