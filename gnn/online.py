@@ -58,13 +58,11 @@ class UpdateReport:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
-def load_items(driver: Driver, settings: Settings, runtime: ModelRuntime, ids: Sequence[str]) -> list[dict]:
-    """Read ``ids``' content, cache their vectors in ``runtime``; returns the rows read."""
-    if not ids:
-        return []
-    rows = [dict(r) for r in read(driver, settings, "gnn/item_content", ids=list(ids))]
-    runtime.remember_items([item_record(r) for r in rows])
-    return rows
+def load_items(driver: Driver, settings: Settings, runtime: ModelRuntime, ids: Sequence[str]) -> None:
+    """Read ``ids``' content and cache their vectors in ``runtime``."""
+    if ids:
+        rows = read(driver, settings, "gnn/item_content", ids=list(ids))
+        runtime.remember_items([item_record(dict(r)) for r in rows])
 
 
 def load_queries(driver: Driver, settings: Settings, runtime: ModelRuntime, ids: Sequence[str]) -> None:

@@ -6,8 +6,8 @@ here, on the Celery ``gnn`` queue (beat) or from ``interestgraph refresh``:
 1. ``claim``: dirty items (new ones, changed content, new buyers), items whose live counts
    have faded since their vector was written, and users still dirty after the ingest path
    had its chance (a crash, an outage, a new model), under a lease.
-2. Items: content and live statistics read (counters on the node: no expansion), item tower
-   with live state, vectors written back.
+2. Items: live statistics read (counters on the node: no expansion; content only when not
+   cached at its version), item tower with live state, vectors written back.
 3. Users: the per-event code path (``UserUpdater``), in batches.
 4. ``refresh_similar_pending``: ``SIMILAR_TO`` for re-embedded users (its own task); an
    explicit refresh first copies the new user vectors into the vector index

@@ -1,8 +1,9 @@
 // Items' content versions and live statistics: what a refresh of items whose base vectors are
 // already cached needs (their text vectors are read only when the content moved: gnn/item_content).
 // $ids: [string]
-// Returns: id, seq (content_seq), dirty_seq (the write guard), live_decayed ([float] as of live_ms),
-// live_ms, live_total, live_first_ms, live_seq (as gnn/item_content).
+// Returns: id, seq (content_seq), dirty_seq (the write guard), the live counters (ingest/count_new_buyers):
+// live_decayed ([float] as of live_ms), live_ms, live_total, live_first_ms, and live_seq (the write clears
+// the dirty mark only if no buyer came meanwhile).
 UNWIND $ids AS id
 MATCH (i:Item {id: id})
 RETURN i.id AS id, coalesce(i.content_seq, 0) AS seq, coalesce(i.dirty_seq, 0) AS dirty_seq,
