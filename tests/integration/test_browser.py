@@ -141,4 +141,5 @@ def _table_rows(frame: WebElement) -> list[list[str]] | None:
     if len(rows) < 2:
         return None
     out = [[c.text.strip() for c in r.find_elements(By.CSS_SELECTOR, "th, td")] for r in rows]
-    return out if all(out) else None
+    # Browser renders the header's cells after the rows exist: wait until the column names are in.
+    return out if all(out) and all(out[0][1:]) else None
