@@ -14,7 +14,9 @@ from neo4j import Driver
 
 from bench.eval_stream import Catalogue
 from gnn.behaviour import ITEM, Histories
+from gnn.counting import LiveCounts
 from gnn.export import TrainingData
+from gnn.readout import gather
 from gnn.registry import STORED_EXTRA
 from gnn.runtime import ModelRuntime
 from gnn.sasrec import SASRec, SASRecConfig, train_sasrec
@@ -39,6 +41,7 @@ class Live:
     live_bias: torch.Tensor = field(default_factory=lambda: torch.zeros(0))
     cut_items: torch.Tensor = field(default_factory=lambda: torch.zeros(0))
     cut_bias: torch.Tensor = field(default_factory=lambda: torch.zeros(0))
+    latest: dict[str, np.ndarray] = field(default_factory=dict)  # users' vectors as the replay last computed them
 
     @property
     def head(self) -> FusionHead | None:
@@ -61,10 +64,23 @@ class Live:
         """Every catalogue item's score for user vector ``z`` with the item vectors frozen at the cut."""
         return (torch.from_numpy(z).float() @ self.cut_items.T + self.cut_bias).numpy()
 
-    def go_live(self, stats: np.ndarray) -> None:
-        """Recompute the catalogue's scoring vectors under live statistics ``stats`` (the first
-        call, at the cut, also fixes the static variant's)."""
-        self.live_items, self.live_bias = self.runtime.live_items(self.items, self.bias, stats)
+    def go_live(self, stats: np.ndarray, counts: LiveCounts) -> None:
+        """Recompute the catalogue's scoring vectors under live statistics ``stats`` and the newest
+        buyers ``counts`` holds (the first call, at the cut, also fixes the static variant's)."""
+        buyers = None
+        if self.runtime.model.buyers is not None:
+            rows, times = counts.recent_buyers()
+            used = np.unique(rows[rows >= 0])
+            table = np.zeros((len(counts.user_keys), len(self.empty)), np.float32)
+            known = np.zeros(len(counts.user_keys), bool)
+            for r in used:
+                key = counts.user_keys[r]
+                vec = self.latest.get(key, self.static.get(key))
+                if vec is not None:
+                    table[r], known[r] = vec, True
+            buyers = gather(table, np.where((rows >= 0) & known[rows.clip(min=0)], rows, -1), times,
+                            counts.now_ms or 0)
+        self.live_items, self.live_bias = self.runtime.live_items(self.items, self.bias, stats, buyers)
         if not len(self.cut_items):
             self.cut_items, self.cut_bias = self.live_items, self.live_bias
 

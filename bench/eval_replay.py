@@ -165,7 +165,7 @@ class Replay:
         """Every model's items with their live state of now (the workers refresh it every few seconds)."""
         self.stats = self.counts.item_stats()
         for g in self.live.values():
-            g.go_live(self.stats)
+            g.go_live(self.stats, self.counts)
 
     def step(self, ev: Event) -> None:
         """Score ``ev`` (when its item is new to the user), then apply it."""
@@ -212,6 +212,7 @@ class Replay:
             add(f"{arch}_static", g.scores(g.static.get(user, g.empty)))
             t = time.perf_counter()
             z = g.runtime.user_vectors([self.histories.recent(user, k)]).numpy()[0]
+            g.latest[user] = z
             if arch == "gin":
                 self.update_s += time.perf_counter() - t
                 self.updates += 1

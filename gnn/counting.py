@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from scipy import sparse
 
+from gnn.readout import BUYERS
 from interestgraph.constants import HOUR_MS
 from interestgraph.constants import LIVE_HORIZONS_MS as HORIZONS_MS
 
@@ -97,7 +98,10 @@ class LiveCounts:
         self.first_ms = np.full(n_items, -1, np.int64)
         self.now_ms: int | None = None
         self.user_rows: dict[str, int] = {}
+        self.user_keys: list[str] = []  # row -> user
         self.user_items: list[dict[int, int]] = []  # row -> item -> first touch (ms)
+        self.user_tags: list[int] = []  # row -> the tag of the user's newest touch (the caller's; -1: none)
+        self.buyers: list[list[tuple[int, int]]] = [[] for _ in range(n_items)]  # item -> (first touch, row)
         self._pairs_u: list[int] = []
         self._pairs_i: list[int] = []
         self._built = 0  # pairs in the matrices
@@ -124,20 +128,30 @@ class LiveCounts:
         if row is None:
             row = self.user_rows[user] = len(self.user_items)
             self.user_items.append({})
+            self.user_keys.append(user)
+            self.user_tags.append(-1)
         return row
 
-    def add(self, user: str, item: int, ts_ms: int) -> bool:
+    def add(self, user: str, item: int, ts_ms: int, tag: int = -1) -> bool:
         """Count ``user`` touching ``item`` at ``ts_ms``; True when it is the pair's first touch.
+        ``tag`` (the caller's name for the touch, e.g. a training example) becomes the user's.
 
         Late events (older than the current moment) count with the decay they would have had.
         """
         row = self.user_row(user)
         mine = self.user_items[row]
         self.events[item] += 1
+        if tag >= 0:
+            self.user_tags[row] = tag
         if item in mine:
             mine[item] = min(mine[item], ts_ms)
             return False
         mine[item] = ts_ms
+        buyers = self.buyers[item]
+        buyers.append((ts_ms, row))
+        if len(buyers) > 2 * BUYERS:
+            buyers.sort(reverse=True)
+            del buyers[BUYERS:]
         self.advance(ts_ms)
         assert self.now_ms is not None
         age = max(self.now_ms - ts_ms, 0)
@@ -174,6 +188,18 @@ class LiveCounts:
             decayed = decayed * np.exp(-(now - self.now_ms) / np.asarray(HORIZONS_MS, np.float64))[:, None]
         age = np.where(self.first_ms >= 0, now - self.first_ms, -1)
         return stats_features(decayed, self.total, age)
+
+    def recent_buyers(self, m: int = BUYERS) -> tuple[np.ndarray, np.ndarray]:
+        """Each item's ``m`` newest buyers as ``(rows, first_touch_ms)``, both ``(n_items, m)``,
+        newest first (row -1: no buyer in that slot)."""
+        rows = np.full((self.n_items, m), -1, np.int64)
+        times = np.zeros((self.n_items, m), np.int64)
+        for item, buyers in enumerate(self.buyers):
+            if buyers:
+                newest = sorted(buyers, reverse=True)[:m]
+                times[item, :len(newest)] = [t for t, _ in newest]
+                rows[item, :len(newest)] = [r for _, r in newest]
+        return rows, times
 
     def popularity(self) -> np.ndarray:
         """Distinct users per item, all time: live popularity."""

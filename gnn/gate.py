@@ -115,12 +115,13 @@ class Touch:
 
 
 def replay_moments(n_items: int, touches: list[Touch], user_vector: Callable[[int], np.ndarray],
-                   item_table: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+                   item_table: Callable[[np.ndarray, LiveCounts, int], tuple[np.ndarray, np.ndarray]],
                    progress: bool = False) -> Moments:
     """Replay ``touches`` in order, scoring each one that has a ``history`` before counting it.
 
-    ``user_vector(key)`` is the model's vector of that moment's user; ``item_table(stats)`` the
-    items' scoring vectors and biases under live statistics ``stats`` (recomputed every
+    ``user_vector(key)`` is the model's vector of that moment's user; ``item_table(stats, counts, t)``
+    the items' scoring vectors and biases under live statistics ``stats`` and the touches
+    ``counts`` holds at ``t`` (their newest buyers, tagged with the touches' keys; recomputed every
     ``TABLE_EVERY`` moments, as the workers refresh item vectors every few seconds).
     """
     counts = LiveCounts(n_items)
@@ -136,11 +137,11 @@ def replay_moments(n_items: int, touches: list[Touch], user_vector: Callable[[in
                 counts.advance(x.t)
                 if table is None or scored % TABLE_EVERY == 0:
                     stats = counts.item_stats(x.t)
-                    table = item_table(stats)
+                    table = item_table(stats, counts, x.t)
                 scored += 1
                 out.add(x, counts, stats, user_vector(x.key) @ table[0].T + table[1])
                 bar.update(1)
-            counts.add(x.user, x.item, x.t)
+            counts.add(x.user, x.item, x.t, tag=x.key)
     return out
 
 

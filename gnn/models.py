@@ -24,7 +24,9 @@ alone; ID dropout in training teaches the content path to stand on its own.
 Items move with the live graph: ``s_i(t)`` are the item's behaviour statistics at the moment
 (``gnn.counting``: decayed counts of new buyers over an hour, a day and a week, all time, the
 trend and the age), and the scoring vector and bias add a learned function of them, so an
-item that starts selling rises without retraining. Users read the items' *base* vectors
+item that starts selling rises without retraining; the item's newest buyers move it too
+(``gnn.readout``: their user vectors pooled by recency, through an MLP), so an item gets a
+vector near its first buyers' interests at once. Users read the items' *base* vectors
 ``h_i`` (identity and content), so a user's vector never goes stale when an item's counts move.
 
 Args:
@@ -63,6 +65,7 @@ from gnn.features import (
     behaviour_edges,
     transition_edges,
 )
+from gnn.readout import BuyerInputs, BuyerReadout
 
 
 class ItemTower(torch.nn.Module):
@@ -165,7 +168,7 @@ class InterestModel(torch.nn.Module, ABC):
     and a jumping-knowledge readout. Subclasses choose the conv in :meth:`init_conv`."""
 
     def __init__(self, n_items: int, n_categories: int, text_dim: int, dim: int = 62, num_layers: int = 1,
-                 k: int = 50, dropout: float = 0.2, live: bool = True) -> None:
+                 k: int = 50, dropout: float = 0.2, live: bool = True, readout: bool = False) -> None:
         super().__init__()
         if num_layers < 1:
             raise ValueError(f"num_layers must be >= 1, got {num_layers}")
@@ -175,6 +178,8 @@ class InterestModel(torch.nn.Module, ABC):
         self.items = ItemTower(n_items, n_categories, text_dim, dim)
         # v2 models (registered before items had live state) have no live layer.
         self.live = LiveState(dim) if live else None
+        # Models registered before the buyer readout have none.
+        self.buyers = BuyerReadout(dim) if live and readout else None
         self.query_marker = Parameter(torch.zeros(dim))
         self.user0 = Parameter(torch.zeros(dim))
         self.edges = EdgeEncoder(k, dim)
@@ -192,6 +197,8 @@ class InterestModel(torch.nn.Module, ABC):
         self.items.reset_parameters()
         if self.live is not None:
             self.live.reset_parameters()
+        if self.buyers is not None:
+            self.buyers.reset_parameters()
         self.edges.reset_parameters()
         torch.nn.init.zeros_(self.query_marker)
         torch.nn.init.zeros_(self.user0)
@@ -243,11 +250,16 @@ class InterestModel(torch.nn.Module, ABC):
         newest = torch.where((first >= 0)[:, None], x[first.clamp(min=0)], torch.zeros_like(outs[0]))
         return self.readout(torch.cat([*outs, newest], dim=-1))
 
-    def live_items(self, h: Tensor, b: Tensor, stats: Tensor | None) -> tuple[Tensor, Tensor]:
-        """Items' scoring vectors and biases at the moment ``stats`` describe (base ones without)."""
+    def live_items(self, h: Tensor, b: Tensor, stats: Tensor | None,
+                   buyers: BuyerInputs | None = None) -> tuple[Tensor, Tensor]:
+        """Items' scoring vectors and biases at the moment ``stats`` and ``buyers`` describe
+        (base ones without)."""
         if self.live is None or stats is None:
             return h, b
-        return self.live(h, b, stats)
+        h, b = self.live(h, b, stats)
+        if self.buyers is not None and buyers is not None:
+            h, b = self.buyers(h, b, buyers)
+        return h, b
 
     @staticmethod
     def scores(users: Tensor, items: Tensor, bias: Tensor) -> Tensor:
@@ -256,7 +268,7 @@ class InterestModel(torch.nn.Module, ABC):
 
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}({self.items!r}, dim={self.dim}, num_layers={self.num_layers}, "
-                f"k={self.k}, live={self.live is not None})")
+                f"k={self.k}, live={self.live is not None}, readout={self.buyers is not None})")
 
 
 class GINModel(InterestModel):

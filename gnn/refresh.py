@@ -6,14 +6,16 @@ here, on the Celery ``gnn`` queue (beat) or from ``interestgraph refresh``:
 1. ``claim``: dirty items (new ones, changed content, new buyers), items whose live counts
    have faded since their vector was written, and users still dirty after the ingest path
    had its chance (a crash, an outage, a new model), under a lease.
-2. Items: live statistics read (counters on the node: no expansion; content only when not
-   cached at its version), item tower with live state, vectors written back.
+2. Items: live statistics read (counters on the node; content only when not cached at its
+   version), the newest buyers' user vectors (``gnn/item_buyers``: the item readout), item
+   tower with live state, vectors written back.
 3. Users: the per-event code path (``UserUpdater``), in batches.
 4. ``refresh_similar_pending``: ``SIMILAR_TO`` for re-embedded users (its own task); an
    explicit refresh first copies the new user vectors into the vector index
    (``gnn.user_index``; beat runs that as a task of its own).
 
-No step expands an item or category, so nothing costs in proportion to a hub's degree.
+Only the buyer readout expands an item (its incoming behaviour, for the newest ``BUYERS``);
+nothing else costs in proportion to a hub's degree.
 Every write is guarded (a node touched meanwhile stays dirty), so workers may overlap.
 """
 
@@ -30,12 +32,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
 from neo4j import Driver
 from tqdm import tqdm
 
 from gnn.counting import next_due_ms, stats_at
 from gnn.online import UpdateReport, UserUpdater, load_items
-from gnn.registry import ModelCard, active_card
+from gnn.readout import BUYERS, BuyerInputs
+from gnn.registry import STORED_EXTRA, ModelCard, active_card
 from gnn.runtime import ModelRuntime
 from gnn.user_index import SYNC_LIMIT, sync_item_index, sync_user_index
 from interestgraph.constants import LIVE_HORIZONS_MS
@@ -134,11 +138,12 @@ def embed_items(driver: Driver, settings: Settings, runtime: ModelRuntime, ids: 
     load_items(driver, settings, runtime, runtime.items.stale((r["id"], r["seq"]) for r in rows))
     rows = [r for r in rows if r["id"] in runtime.items.rows]  # gone between the two reads
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    buyers = item_buyers(driver, settings, runtime, [r["id"] for r in rows], now_ms)
     t1 = time.perf_counter()
     at = [runtime.items.row(r["id"]) for r in rows]
     stats = stats_at([r["live_decayed"] for r in rows], [r["live_ms"] for r in rows],
                      [r["live_total"] for r in rows], [r["live_first_ms"] for r in rows], now_ms)
-    h, b = runtime.live_items(runtime.items.vectors[at], runtime.items.bias[at], stats)
+    h, b = runtime.live_items(runtime.items.vectors[at], runtime.items.bias[at], stats, buyers)
     stored = runtime.stored_items(h, b)
     due = next_due_ms(stats, now_ms) if schedule else [None] * len(rows)
     t2 = time.perf_counter()
@@ -150,6 +155,27 @@ def embed_items(driver: Driver, settings: Settings, runtime: ModelRuntime, ids: 
     report.items_loaded = len(rows)
     report.read_s, report.compute_s, report.write_s = t1 - t0, t2 - t1, time.perf_counter() - t2
     return report
+
+
+def item_buyers(driver: Driver, settings: Settings, runtime: ModelRuntime, ids: Sequence[str],
+                now_ms: int) -> BuyerInputs | None:
+    """The items' newest buyers with their fresh user vectors, as the readout reads them
+    (None: the model has no readout). A vector of another size (another model's) is not read."""
+    if runtime.model.buyers is None or not ids:
+        return None
+    dim = runtime.card.dim
+    found = {r["id"]: r["buyers"] for r in read(driver, settings, "gnn/item_buyers", ids=list(ids), m=BUYERS)}
+    vectors = np.zeros((len(ids), BUYERS, dim), np.float32)
+    times = np.zeros((len(ids), BUYERS), np.int64)
+    mask = np.zeros((len(ids), BUYERS), bool)
+    for n, item in enumerate(ids):
+        slot = 0
+        for buyer in found.get(item, []):
+            v = buyer["v"]
+            if len(v) == dim + STORED_EXTRA:
+                vectors[n, slot], times[n, slot], mask[n, slot] = v[:dim], buyer["t"], True
+                slot += 1
+    return BuyerInputs.of(vectors, times, mask, now_ms)
 
 
 def backfill_item_stats(driver: Driver, settings: Settings, prefix: str = "", batch: int = 1000) -> int:

@@ -49,6 +49,8 @@ class ModelCard:
     dropout: float = 0.2
     # Interest model v3: item vectors carry live state (older cards: False, and they load as v2).
     live: bool = False
+    # Items' live vectors read their newest buyers (gnn.readout; older cards: False).
+    readout: bool = False
     # What recommend ranks by: "fused" (the model's score and the live co-behaviour signals, through
     # the fusion head), "model" (the model's score alone), or a counting baseline's name
     # (gnn.scoring.BASELINES) when the gate found the model no better than counting.
@@ -96,7 +98,8 @@ def instantiate(card: ModelCard) -> InterestModel:
     try:
         torch.manual_seed(card.seed)
         model = MODELS[card.arch](card.n_items, card.n_categories, card.text_dim, dim=card.dim,
-                                  num_layers=card.num_layers, k=card.k, dropout=card.dropout, live=card.live)
+                                  num_layers=card.num_layers, k=card.k, dropout=card.dropout, live=card.live,
+                                  readout=card.readout)
     finally:
         torch.random.set_rng_state(gen_state)
     return model.eval()

@@ -30,6 +30,7 @@ from torch import Tensor
 from gnn.behaviour import Edge
 from gnn.features import ItemContent, item_content, pack
 from gnn.models import InterestModel
+from gnn.readout import BuyerInputs
 from gnn.registry import ModelCard, Vocabulary, load
 from interestgraph.device import pick_device
 
@@ -178,11 +179,14 @@ class ModelRuntime:
         return h.float().cpu(), b.float().cpu()
 
     @torch.inference_mode()
-    def live_items(self, h: Tensor, b: Tensor, stats: np.ndarray | None) -> tuple[Tensor, Tensor]:
-        """Items' scoring ``(h(t), b(t))`` from their base vectors and live statistics ``stats``
-        (``(N, N_STATS)``; None, or a model without live state: the base ones), on the CPU."""
+    def live_items(self, h: Tensor, b: Tensor, stats: np.ndarray | None,
+                   buyers: BuyerInputs | None = None) -> tuple[Tensor, Tensor]:
+        """Items' scoring ``(h(t), b(t))`` from their base vectors, live statistics ``stats``
+        (``(N, N_STATS)``; None, or a model without live state: the base ones) and newest
+        ``buyers`` (None, or a model without the readout: not read), on the CPU."""
         st = torch.from_numpy(np.asarray(stats, np.float32)).to(self.device) if stats is not None else None
-        hl, bl = self.model.live_items(h.to(self.device), b.to(self.device), st)
+        by = buyers.to(self.device) if buyers is not None else None
+        hl, bl = self.model.live_items(h.to(self.device), b.to(self.device), st, by)
         return hl.float().cpu(), bl.float().cpu()
 
     def remember_items(self, records: Sequence[ItemRecord]) -> tuple[Tensor, Tensor]:

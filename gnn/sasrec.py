@@ -228,5 +228,5 @@ def train_sasrec(n_items: int, sequences: list[list[int]], times: list[list[int]
     if cfg.refit and targets:
         model, _, _, _ = _fit(n_items, sequences, cfg, best_epoch, None, math.inf, progress)
         refit = True
-    return model, {"val_recall@20": round(val_recall, 4), "best_epoch": best_epoch, "epochs_run": epochs_run, "refit": refit,
-                   "seconds": round(time.perf_counter() - started, 1)}
+    return model, {"val_recall@20": round(val_recall, 4), "best_epoch": best_epoch, "epochs_run": epochs_run,
+                   "refit": refit, "seconds": round(time.perf_counter() - started, 1)}

@@ -45,8 +45,10 @@ from gnn.features import ItemContent, Recent, fill_row
 from gnn.gate import GateResult, Moments, Touch, decide, replay_moments
 from gnn.metrics import K, rank_metrics
 from gnn.models import MODELS, InterestModel
+from gnn.readout import BUYERS, BuyerInputs, gather
 from gnn.registry import ModelCard, Vocabulary
 from gnn.runtime import USER_BIAS_COLUMN, ItemRecord, item_inputs
+from interestgraph.constants import HOUR_MS
 from interestgraph.errors import InputError
 
 
@@ -73,6 +75,7 @@ class TrainConfig:
     full_softmax_max: int = 100_000
     negatives: int = 8192
     live: bool = True  # items carry live state (interest model v3)
+    readout: bool = True  # ... and read their newest buyers (gnn.readout)
     gate: bool = True  # fit the fusion head and check the model against counting on validation
     gate_moments: int = 4000  # at most this many validation moments (spread evenly over the slice)
     max_slices: int = 64  # time slices of the live item statistics
@@ -139,7 +142,7 @@ class TrainResult:
         return ModelCard(arch=cfg.arch, version=version, dim=cfg.dim, num_layers=cfg.layers, k=cfg.k,
                          n_items=len(self.vocab.items), n_categories=len(self.vocab.categories),
                          text_dim=self.text_dim, text_model=self.text_model, seed=cfg.seed,
-                         item_norm=self.item_norm, dropout=cfg.dropout, live=cfg.live,
+                         item_norm=self.item_norm, dropout=cfg.dropout, live=cfg.live, readout=cfg.live and cfg.readout,
                          meta={"trained": True, **self.metrics(), **(meta or {})})
 
 
@@ -189,17 +192,21 @@ def build_examples(data: TrainingData, vocab: Vocabulary, query_rows: dict[str, 
 class Slices:
     """Items' live statistics at the start of each time slice: ``stats[s]`` counts only the
     first touches strictly before ``starts_ms[s]``, and an example at time ``t`` belongs to the
-    last slice starting at or before ``t``."""
+    last slice starting at or before ``t``. The items' newest buyers likewise: ``buyer_example``
+    names each buyer's newest example before the slice (whose user vector stands for the buyer;
+    -1: no buyer), ``buyer_age_h`` how long ago the buyer first touched the item."""
 
     starts_ms: np.ndarray  # [S] int64, increasing
     stats: torch.Tensor  # [S, n_items, N_STATS]
+    buyer_example: torch.Tensor  # [S, n_items, BUYERS] int32
+    buyer_age_h: torch.Tensor  # [S, n_items, BUYERS] float32
 
     def of(self, time_ms: np.ndarray) -> np.ndarray:
         """The slice of each time."""
         return np.maximum(np.searchsorted(self.starts_ms, time_ms, side="right") - 1, 0)
 
 
-def time_slices(examples: Examples, n_items: int, max_slices: int, per_slice: int) -> Slices:
+def time_slices(examples: Examples, n_items: int, max_slices: int, per_slice: int, buyers: bool = False) -> Slices:
     """Cut the examples' time line into at most ``max_slices`` slices of about equal size and
     compute every item's statistics as of each slice's start (every example is a first touch,
     so they are exactly the touches the live counts see)."""
@@ -209,14 +216,21 @@ def time_slices(examples: Examples, n_items: int, max_slices: int, per_slice: in
     order = np.lexsort((examples.target, examples.time_ms))
     counts = LiveCounts(n_items)
     stats = np.zeros((len(starts), n_items, N_STATS), np.float32)
+    buyer_example = np.full((len(starts), n_items, BUYERS), -1, np.int32)
+    buyer_age = np.zeros((len(starts), n_items, BUYERS), np.float32)
     k = 0
     for s, start in enumerate(starts):
         while k < len(order) and examples.time_ms[order[k]] < start:
             e = order[k]
-            counts.add(str(examples.user[e]), int(examples.target[e]), int(examples.time_ms[e]))
+            counts.add(str(examples.user[e]), int(examples.target[e]), int(examples.time_ms[e]), tag=int(e))
             k += 1
         stats[s] = counts.item_stats(int(start))
-    return Slices(starts, torch.from_numpy(stats))
+        if buyers:
+            rows, times = counts.recent_buyers()
+            tags = np.asarray([*counts.user_tags, -1], np.int64)
+            buyer_example[s] = tags[rows]  # row -1 reads the -1 appended
+            buyer_age[s] = np.where(rows >= 0, (int(start) - times) / HOUR_MS, 0.0)
+    return Slices(starts, torch.from_numpy(stats), torch.from_numpy(buyer_example), torch.from_numpy(buyer_age))
 
 
 def training_inputs(data: TrainingData, vocab: Vocabulary, text_model: str | None,
@@ -255,23 +269,51 @@ class _Trainer:
         self.batch_size = max(32, min(cfg.batch_size, len(self.examples) // 16))
         self.content_dev = self.content.to(device)
         self.query_dev = self.query_text.to(device)
-        self.slices = time_slices(self.examples, self.n_items, cfg.max_slices if cfg.live else 1, cfg.slice_examples)
+        self.slices = time_slices(self.examples, self.n_items, cfg.max_slices if cfg.live else 1, cfg.slice_examples,
+                                  buyers=cfg.live and cfg.readout)
         self.examples.slice = self.slices.of(self.examples.time_ms)
         self.stats_dev = self.slices.stats.to(device) if cfg.live else None
+        # Every example's user vector under the current weights (the buyers' stand-ins; row -1: none).
+        self.memo = torch.zeros(1, cfg.dim, device=device)
 
     def new_model(self) -> InterestModel:
         cfg = self.cfg
         torch.manual_seed(cfg.seed)
         model = MODELS[cfg.arch](self.n_items, len(self.vocab.categories), self.text_dim, dim=cfg.dim,
-                                 num_layers=cfg.layers, k=cfg.k, dropout=cfg.dropout, live=cfg.live)
+                                 num_layers=cfg.layers, k=cfg.k, dropout=cfg.dropout, live=cfg.live,
+                                 readout=cfg.readout)
         return model.to(self.device)
+
+    @torch.no_grad()
+    def snapshot(self, model: InterestModel) -> None:
+        """Recompute every example's user vector (what the item readout reads for its buyers)."""
+        if model.buyers is None:
+            return
+        was_training = model.training
+        model.eval()
+        ex = self.examples
+        h, _ = model.items(self.content_dev)
+        q = model.query_vectors(self.query_dev)
+        memo = torch.zeros(len(ex) + 1, self.cfg.dim, device=self.device)
+        for start in range(0, len(ex), 4096):
+            part = np.arange(start, min(start + 4096, len(ex)))
+            memo[start:start + len(part)] = model(h, q, ex.recent.slice(part).to(self.device))
+        self.memo = memo
+        model.train(was_training)
+
+    def buyers(self, model: InterestModel, part: int) -> BuyerInputs | None:
+        """The items' newest buyers as of time slice ``part`` (None: a model without the readout)."""
+        if model.buyers is None:
+            return None
+        example = self.slices.buyer_example[part].to(self.device).long()
+        return BuyerInputs(self.memo[example], self.slices.buyer_age_h[part].to(self.device), example >= 0)
 
     def tables(self, model: InterestModel, part: int, id_dropout: float = 0.0) -> tuple[torch.Tensor, ...]:
         """Base item vectors (what users read), query vectors, and the items' scoring vectors
         and biases as of time slice ``part``."""
         h, b = model.items(self.content_dev, id_dropout)
         stats = self.stats_dev[part] if self.stats_dev is not None else None
-        h_live, b_live = model.live_items(h, b, stats)
+        h_live, b_live = model.live_items(h, b, stats, self.buyers(model, part))
         return h, model.query_vectors(self.query_dev), h_live, b_live
 
     def batches(self, index: np.ndarray, size: int, rng: np.random.Generator | None) -> list[np.ndarray]:
@@ -290,6 +332,7 @@ class _Trainer:
     def epoch(self, model: InterestModel, opt: torch.optim.Optimizer, index: np.ndarray,
               rng: np.random.Generator) -> float:
         cfg = self.cfg
+        self.snapshot(model)
         model.train()
         total = 0.0
         for batch in self.batches(index, self.batch_size, rng):
@@ -351,9 +394,14 @@ class _Trainer:
             for e, vec in zip(part, model(h, q, ex.recent.slice(part).to(self.device)).cpu().numpy(), strict=True):
                 z[int(e)] = vec
 
-        def table(stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        def table(stats: np.ndarray, counts: LiveCounts, now_ms: int) -> tuple[np.ndarray, np.ndarray]:
             st = torch.from_numpy(stats).to(self.device) if cfg.live else None
-            hl, bl = model.live_items(h, b, st)
+            buyers = None
+            if model.buyers is not None:
+                rows, times = counts.recent_buyers()
+                tags = np.asarray([*counts.user_tags, -1], np.int64)[rows]
+                buyers = gather(self.memo[:-1].cpu().numpy(), tags, times, now_ms).to(self.device)
+            hl, bl = model.live_items(h, b, st, buyers)
             return hl.cpu().numpy(), bl.cpu().numpy()
 
         touches = [Touch(str(ex.user[e]), int(ex.target[e]), int(ex.time_ms[e]),
@@ -432,6 +480,7 @@ def _train(data: TrainingData, cfg: TrainConfig, *, device: torch.device | None,
             if (stale >= cfg.patience and warm) or time.perf_counter() - started + epoch_s > cfg.max_seconds:
                 break
     model.load_state_dict(best[3])
+    trainer.snapshot(model)
     gate = trainer.gate(model, val_idx, progress) if cfg.gate and len(val_idx) < len(ex) else None
     if gate is not None and log is not None:
         log(f"gate: {gate.reason}")
@@ -447,6 +496,7 @@ def _train(data: TrainingData, cfg: TrainConfig, *, device: torch.device | None,
         for _ in tqdm(range(best[2]), desc=f"refit {cfg.arch}", unit="epoch", disable=not progress, file=sys.stderr):
             trainer.epoch(model, opt, all_idx, rng)
         refit = True
+        trainer.snapshot(model)
     model.eval()
     return TrainResult(model.cpu(), trainer.vocab, cfg, trainer.text_model, trainer.text_dim,
                        trainer.item_norm(model.to(device)), best[2], best[0], best[1], epoch, refit,

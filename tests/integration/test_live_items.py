@@ -7,6 +7,9 @@ import subprocess
 import sys
 import time
 
+import pytest
+
+from gnn.refresh import RuntimeCache, item_buyers
 from tests.integration.conftest import write_jsonl
 from workers.tasks import refresh as refresh_task
 
@@ -34,7 +37,8 @@ def cli(*args: str) -> dict:
     return json.loads(done.stdout)
 
 
-def test_a_new_item_bought_by_a_few_shoppers_reaches_similar_shoppers_within_seconds(driver, prefix, tmp_path):
+def test_a_new_item_bought_by_a_few_shoppers_reaches_similar_shoppers_within_seconds(driver, settings, prefix,
+                                                                                      tmp_path):
     cli("ingest", str(write_jsonl(tmp_path / "shop.jsonl", taste_shop(prefix))), "--no-text", "--backfill")
     trained = cli("train", "--model", "gin", "--prefix", prefix, "--epochs", "3")
     assert trained["ranking"] in ("fused", "model", "popularity", "popularity_1h", "popularity_1d", "popularity_7d",
@@ -53,6 +57,15 @@ def test_a_new_item_bought_by_a_few_shoppers_reaches_similar_shoppers_within_sec
     # the shared database's backlog belongs to other tests).
     report = refresh_task.apply_async(kwargs={"items": [new]}).get(timeout=120)
     assert report["items"] == 1
+    # The item readout read the three buyers, newest first, with the vectors the graph holds for them.
+    runtime = RuntimeCache(settings)()
+    assert runtime.card.readout and runtime.model.buyers is not None
+    buyers = item_buyers(driver, settings, runtime, [new], T0 + 10**8 + 4000)
+    assert buyers is not None and buyers.mask[0].sum() == 3
+    assert buyers.age_h[0, :3].tolist() == pytest.approx([n / 3600.0 for n in (1, 2, 3)])
+    fresh = driver.execute_query("MATCH (u:User {id: $id}) RETURN u.embedding_fresh AS v",
+                                 id=f"{prefix}au3").records[0]["v"]
+    assert buyers.vectors[0, 0].tolist() == pytest.approx(fresh[:runtime.card.dim], abs=1e-6)
     mine = cli("recommend", f"{prefix}au0", "--k", "3", "--prefix", prefix)["items"]
     elapsed = time.monotonic() - started
     assert mine[0]["item_id"] == new, mine

@@ -162,7 +162,7 @@ def test_the_gate_refuses_a_model_that_is_worse_than_popularity():
             hist.append(item)
     random_users = {x.key: rng.normal(size=8) for x in touches}
     table = rng.normal(size=(n_items, 8)), np.zeros(n_items)
-    m = replay_moments(n_items, touches, random_users.__getitem__, lambda stats: table)
+    m = replay_moments(n_items, touches, random_users.__getitem__, lambda stats, counts, t: table)
     result = decide(m)
     assert result.val["popularity"] > result.val["model"] + 0.3
     assert not result.activate and "does not beat" in result.reason
@@ -183,7 +183,7 @@ def test_the_gate_activates_a_model_that_beats_counting():
             truth[key] = np.eye(n_items)[nxt] * 5.0  # a user vector that points at the right item
             touches.append(Touch(f"u{u}", item, t, hist if u >= 100 else None, key))
     eye = np.eye(n_items)
-    m = replay_moments(n_items, touches, truth.__getitem__, lambda stats: (eye, np.zeros(n_items)))
+    m = replay_moments(n_items, touches, truth.__getitem__, lambda stats, counts, t: (eye, np.zeros(n_items)))
     result = decide(m)
     assert result.activate, result.reason
     assert result.val["fused"] > max(result.val[b] for b in ("popularity", "item_knn", "user_knn"))
