@@ -56,9 +56,10 @@ class ServeCheck:
         self.item_s = 0.0
         self.items_embedded = 0
         self._lease()
-        self._embed_items(item_ids, cut_ms)
-        for start in range(0, len(user_ids), 2048):  # the past's shoppers, as the model sees them at the cut
+        # The past's shoppers as the model sees them at the cut, then the items (whose readout reads them).
+        for start in range(0, len(user_ids), 2048):
             self.updater.update(user_ids[start:start + 2048])
+        self._embed_items(item_ids, cut_ms)
 
     def _lease(self) -> None:
         """Keep the workers' scheduled refresh off this namespace (it would embed with the active model)."""
@@ -91,12 +92,13 @@ class ServeCheck:
         self._lease()  # the chunk's new users and items too
         # New titles reach the graph as the nlp workers would write them.
         text_pass_titles_and_queries(self.driver, self.settings)
-        self._embed_items(sorted({self.ns + e.item_id for e in events if e.item_id is not None}),
-                          max(e.ts_ms for e in events))
         users = sorted({self.ns + e.user_id for e in events})
         report = self.updater.update(users)
         self.update_s += report.read_s + report.compute_s + report.write_s
         self.updated += report.users
+        # Then the chunk's items, as the refresh follows ingest (the readout reads the users just written).
+        self._embed_items(sorted({self.ns + e.item_id for e in events if e.item_id is not None}),
+                          max(e.ts_ms for e in events))
         got = {r["id"]: np.asarray(r["vector"], np.float64)
                for r in read(self.driver, self.settings, "gnn/read_embeddings", prefix=self.ns,
                              property="embedding_fresh", ids=users) if r["vector"] is not None}
