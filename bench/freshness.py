@@ -56,6 +56,7 @@ class Trace:
     gnn: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     ann: dict[tuple[str, int], int] = field(default_factory=dict)  # (user, indexed ms) -> lag ms
     backlog: list[tuple[float, int, int, int]] = field(default_factory=list)
+    item_wait: list[tuple[float, float]] = field(default_factory=list)  # (seconds, oldest dirty item's wait, s)
 
     def see(self, user: str, src: int | None, at: int | None) -> None:
         """Record a vector write for ``user`` unless it lacks its times or repeats the last one."""
@@ -93,6 +94,8 @@ def _monitor(driver: Driver, settings: Settings, prefix: str, trace: Trace, stop
         if now - last_backlog >= 1.0:
             b = read(driver, settings, "bench/namespace_backlog", prefix=prefix)[0]
             trace.backlog.append((round(now - t0, 2), b["users"], b["items"], b["index_due"]))
+            oldest = b["oldest_item_ms"]
+            trace.item_wait.append((round(now - t0, 2), max(time.time() * 1000 - oldest, 0) / 1000 if oldest else 0.0))
             last_backlog = now
         stop.wait(POLL_S)
 
@@ -258,6 +261,7 @@ def _rate_result(driver: Driver, settings: Settings, prefix: str, trace: Trace, 
     applied = read(driver, settings, "bench/namespace_applied", prefix=f"{prefix}live")[0]["n"]
     gnn_lat = [x for u, a in accepted if (x := latency(trace.gnn.get(u, []), a)) is not None]
     ann_lag = [lag / 1000.0 for lag in trace.ann.values() if lag is not None]
+    waits = [w for t, w in trace.item_wait if t <= stream_end - t0]
     gds_s = gds_refresh_seconds(driver, settings, prefix)
     return {
         "rate_events_per_s": rate, "duration_s": duration, "events": n,
@@ -279,6 +283,9 @@ def _rate_result(driver: Driver, settings: Settings, prefix: str, trace: Trace, 
         "index_due_peak": max((d for _, _, _, d in trace.backlog), default=0),
         "ann_lag_definition": "seconds from the first fresh user vector the vector index did not hold to its copy "
                               "into the index (copies only; a vector within the copy threshold is not re-inserted)",
+        "item_wait_p95_s": _pct(waits, 95), "item_wait_max_s": _pct(waits, 100),
+        "item_wait_definition": "how stale an item vector can be: the wait of the oldest item dirty since a new "
+                                "buyer or a content change, sampled once a second while the stream runs",
         "gds_reproject_fastrp_write_s": round(gds_s, 2),
         "graph_users": graph[0], "graph_items": graph[1],
         "other_data": dict(read(driver, settings, "bench/other_data", prefix=prefix)[0]),
