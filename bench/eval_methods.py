@@ -148,12 +148,12 @@ class Trained:
 
 
 def train_all(data: TrainingData, settings: Settings, epochs: int, seed: int, progress: bool,
-              say: Callable[[str], None]) -> Trained:
+              say: Callable[[str], None], readout: bool = False) -> Trained:
     """Train GIN, GCN and SASRec on the past, with the same epochs and seed."""
     models: dict[str, TrainResult] = {}
     for arch in ("gin", "gcn"):
         say(f"[{arch}] train on the past")
-        models[arch] = train(data, TrainConfig(arch=arch, max_epochs=epochs, seed=seed,
+        models[arch] = train(data, TrainConfig(arch=arch, max_epochs=epochs, seed=seed, readout=readout,
                                                dim=settings.embedding_dim - STORED_EXTRA), progress=progress)
     say("[sasrec] train on the past")
     rows = {i: n for n, i in enumerate(models["gin"].vocab.items)}

@@ -72,7 +72,7 @@ def with_validation(rows: list[dict[str, Any]], trained: Trained) -> None:
 def evaluate_methods(driver: Driver, settings: Settings, *, source: str | Path = movielens.NAME,
                      sample: float | None = None, quantile: float = 0.8,
                      epochs: int = 40, seed: int = 0, stream_limit: int | None = None, keep: bool = False,
-                     check_every: int = 500, progress: bool = True,
+                     check_every: int = 500, progress: bool = True, readout: bool = False,
                      log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run the whole comparison; returns the JSON result."""
     started = time.perf_counter()
@@ -88,7 +88,7 @@ def evaluate_methods(driver: Driver, settings: Settings, *, source: str | Path =
         text_pass_titles_and_queries(driver, settings)
         data = export(driver, settings, prefix=ns, progress=progress)
         cat = catalogue(stream, ns, settings, progress)
-        trained = train_all(data, settings, epochs, seed, progress, say)
+        trained = train_all(data, settings, epochs, seed, progress, say, readout=readout)
         out["train"] = trained.info
         say("[gds] project, FastRP, GraphSAGE on the same past")
         gds, out["gds"] = gds_embeddings(driver, settings, ns, seed)

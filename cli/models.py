@@ -27,6 +27,8 @@ def train(model: Annotated[Arch, typer.Option("--model")] = Arch.gin,
               "--no-activate", help="register without making it the active model")] = False,
           no_refresh: Annotated[bool, typer.Option(
               "--no-refresh", help="do not re-embed afterwards (everything, or the --prefix namespace)")] = False,
+          readout: Annotated[bool, typer.Option(
+              "--readout", help="items also read their newest buyers (slower to train; see README)")] = False,
           as_json: JsonFlag = False) -> None:
     """Train a model on the graph, register it and (unless told not to) activate it and re-embed."""
     from gnn.lifecycle import train_and_register
@@ -34,7 +36,8 @@ def train(model: Annotated[Arch, typer.Option("--model")] = Arch.gin,
     s = settings()
     with driver(s) as d:
         out = train_and_register(d, s, model=model.value, epochs=epochs, seed=seed, prefix=prefix,
-                                 activate=not no_activate, refresh=not no_refresh, progress=not as_json)
+                                 activate=not no_activate, refresh=not no_refresh, progress=not as_json,
+                                 readout=readout)
     emit(as_json, out, lambda p: (f"trained {p['model']} in {p['seconds']}s on {p['examples']} next-item examples: "
                                   f"val Recall@20 {p['val_recall@20']}, NDCG@20 {p['val_ndcg@20']} "
                                   f"(best epoch {p['best_epoch']}{', refit on all' if p['refit'] else ''}); "
@@ -69,6 +72,8 @@ def evaluate(dataset: Annotated[Dataset, typer.Option("--dataset")] = Dataset.mo
              keep: Annotated[bool, typer.Option("--keep", help="keep the evaluation namespace afterwards")] = False,
              stream_limit: Annotated[int | None, typer.Option(
                  "--stream-limit", parser=positive_int, help="replay only the first N events")] = None,
+             readout: Annotated[bool, typer.Option(
+                 "--readout", help="the GIN and GCN items also read their newest buyers")] = False,
              as_json: JsonFlag = False) -> None:
     """Replay a data set (or an event file) as a live stream and score every method on it."""
     from bench.evaluate import evaluate_methods
@@ -77,7 +82,8 @@ def evaluate(dataset: Annotated[Dataset, typer.Option("--dataset")] = Dataset.mo
     with driver(s) as d:
         out = evaluate_methods(d, s, source=events or dataset.value, sample=sample, quantile=cut, epochs=epochs,
                                seed=seed,
-                               keep=keep, stream_limit=stream_limit, check_every=check_every, progress=not as_json)
+                               keep=keep, stream_limit=stream_limit, check_every=check_every, progress=not as_json,
+                               readout=readout)
     emit(as_json, out, evaluation)
 
 

@@ -30,11 +30,12 @@ from interestgraph.settings import Settings
 
 def train_and_register(driver: Driver, settings: Settings, *, model: str = "gin", epochs: int = 40,
                        seed: int = 0, prefix: str = "", activate: bool = True, refresh: bool = True,
-                       progress: bool = False) -> dict[str, Any]:
+                       progress: bool = False, readout: bool = False) -> dict[str, Any]:
     """Export the graph (or one id namespace, ``prefix``), train a ``model`` ("gin" or "gcn")
-    for at most ``epochs`` epochs, register the version with its card and, with ``activate``,
-    let the gate decide what becomes active; with ``refresh``, re-embed every item and user
-    (of the namespace) when a new version was activated.
+    for at most ``epochs`` epochs (items reading their newest buyers when ``readout``), register
+    the version with its card and, with ``activate``, let the gate decide what becomes active;
+    with ``refresh``, re-embed every item and user (of the namespace) when a new version was
+    activated.
 
     Returns a summary: the model tag, whether it is active and what recommend ranks by, the
     gate's decision, the weights' path, the training metrics and, after a re-embedding, its
@@ -50,7 +51,8 @@ def train_and_register(driver: Driver, settings: Settings, *, model: str = "gin"
     from interestgraph.device import pick_device
 
     # Stored vectors carry STORED_EXTRA columns beyond the model's own dimensions.
-    cfg = TrainConfig(arch=model, max_epochs=epochs, seed=seed, dim=settings.embedding_dim - STORED_EXTRA)
+    cfg = TrainConfig(arch=model, max_epochs=epochs, seed=seed, dim=settings.embedding_dim - STORED_EXTRA,
+                      readout=readout)
     data = export(driver, settings, prefix=prefix, progress=progress)
     backfilled = backfill_item_stats(driver, settings, prefix)
     result = train(data, cfg, device=pick_device(settings.device), progress=progress)

@@ -75,7 +75,9 @@ class TrainConfig:
     full_softmax_max: int = 100_000
     negatives: int = 8192
     live: bool = True  # items carry live state (interest model v3)
-    readout: bool = True  # ... and read their newest buyers (gnn.readout)
+    # ... and read their newest buyers (gnn.readout). Off unless asked: on MovieLens-100K's validation
+    # moments it scored below the model without it (fused 0.3666 against 0.3808) and doubled training.
+    readout: bool = False
     gate: bool = True  # fit the fusion head and check the model against counting on validation
     gate_moments: int = 4000  # at most this many validation moments (spread evenly over the slice)
     max_slices: int = 64  # time slices of the live item statistics

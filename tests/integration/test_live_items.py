@@ -40,7 +40,7 @@ def cli(*args: str) -> dict:
 def test_a_new_item_bought_by_a_few_shoppers_reaches_similar_shoppers_within_seconds(driver, settings, prefix,
                                                                                       tmp_path):
     cli("ingest", str(write_jsonl(tmp_path / "shop.jsonl", taste_shop(prefix))), "--no-text", "--backfill")
-    trained = cli("train", "--model", "gin", "--prefix", prefix, "--epochs", "3")
+    trained = cli("train", "--model", "gin", "--prefix", prefix, "--epochs", "3", "--readout")
     assert trained["ranking"] in ("fused", "model", "popularity", "popularity_1h", "popularity_1d", "popularity_7d",
                                   "item_knn", "item_knn_recent", "user_knn")
     assert trained["decision"] and trained["gate"] is not None
