@@ -201,6 +201,10 @@ class LiveCounts:
                 rows[item, :len(newest)] = [r for _, r in newest]
         return rows, times
 
+    def tags_of(self, rows: np.ndarray) -> np.ndarray:
+        """The tags of the users at ``rows`` (row -1, or a user never tagged: -1)."""
+        return np.asarray([*self.user_tags, -1], np.int64)[rows]
+
     def popularity(self) -> np.ndarray:
         """Distinct users per item, all time: live popularity."""
         return self.total.copy()

@@ -229,8 +229,7 @@ def time_slices(examples: Examples, n_items: int, max_slices: int, per_slice: in
         stats[s] = counts.item_stats(int(start))
         if buyers:
             rows, times = counts.recent_buyers()
-            tags = np.asarray([*counts.user_tags, -1], np.int64)
-            buyer_example[s] = tags[rows]  # row -1 reads the -1 appended
+            buyer_example[s] = counts.tags_of(rows)
             buyer_age[s] = np.where(rows >= 0, (int(start) - times) / HOUR_MS, 0.0)
     return Slices(starts, torch.from_numpy(stats), torch.from_numpy(buyer_example), torch.from_numpy(buyer_age))
 
@@ -396,13 +395,14 @@ class _Trainer:
             for e, vec in zip(part, model(h, q, ex.recent.slice(part).to(self.device)).cpu().numpy(), strict=True):
                 z[int(e)] = vec
 
+        memo = self.memo[:-1].cpu().numpy() if model.buyers is not None else None  # once, not per table
+
         def table(stats: np.ndarray, counts: LiveCounts, now_ms: int) -> tuple[np.ndarray, np.ndarray]:
             st = torch.from_numpy(stats).to(self.device) if cfg.live else None
             buyers = None
-            if model.buyers is not None:
+            if memo is not None:
                 rows, times = counts.recent_buyers()
-                tags = np.asarray([*counts.user_tags, -1], np.int64)[rows]
-                buyers = gather(self.memo[:-1].cpu().numpy(), tags, times, now_ms).to(self.device)
+                buyers = gather(memo, counts.tags_of(rows), times, now_ms).to(self.device)
             hl, bl = model.live_items(h, b, st, buyers)
             return hl.cpu().numpy(), bl.cpu().numpy()
 
