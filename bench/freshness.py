@@ -41,8 +41,10 @@ from ingest.synthetic import StreamShape, events
 from ingest.text import TextPass
 from ingest.writer import GraphWriter
 from interestgraph.constants import DAY_MS
+from interestgraph.errors import ConfigError
 from interestgraph.graph import read, write
 from interestgraph.settings import Settings
+from workers.beats import beat_conflict
 
 POLL_S = 0.5  # the latency comes from the server-side write times, not from when the monitor looks
 
@@ -347,6 +349,9 @@ def benchmark_freshness(driver: Driver, settings: Settings, *, rates: list[int],
                         users: int = 5_000, items: int = 2_000, drain_timeout: float = 60.0,
                         progress: bool = True) -> dict[str, Any]:
     """Freshness at each rate, and the highest with p95 within 1 s and nothing lost (also in bench/freshness.json)."""
+    conflict = beat_conflict(settings.home)
+    if conflict is not None:
+        raise ConfigError(f"bench freshness starts its own beat, scoped to its namespace, and {conflict}")
     out_dir = settings.home / "bench"
     out_dir.mkdir(parents=True, exist_ok=True)
     runs = [measure_rate(driver, settings, rate=r, duration=duration, users=users, items=items,

@@ -15,11 +15,17 @@ from interestgraph.graph import open_driver, read
 from interestgraph.schema import apply
 from interestgraph.settings import Settings
 from textenc.encoders import model_dim, text_model_dir
+from workers.beats import beat_conflict
 
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return Settings.from_env()
+    found = Settings.from_env()
+    conflict = beat_conflict(found.home)
+    if conflict is not None:
+        # Its scheduled refresh of the whole database moves the tests' nodes between their steps.
+        pytest.exit(f"the integration tests schedule their own refreshes, and {conflict}", returncode=3)
+    return found
 
 
 @pytest.fixture(scope="session")
