@@ -133,6 +133,7 @@ def embed_items(driver: Driver, settings: Settings, runtime: ModelRuntime, ids: 
     if not ids:
         return report
     t0 = time.perf_counter()
+    read_ms = int(time.time() * 1000)
     # Counters for all, content only for items whose base vector is not cached at its version.
     rows = [dict(r) for r in read(driver, settings, "gnn/item_live", ids=list(ids))]
     load_items(driver, settings, runtime, runtime.items.stale((r["id"], r["seq"]) for r in rows))
@@ -147,7 +148,8 @@ def embed_items(driver: Driver, settings: Settings, runtime: ModelRuntime, ids: 
     stored = runtime.stored_items(h, b)
     due = next_due_ms(stats, now_ms) if schedule else [None] * len(rows)
     t2 = time.perf_counter()
-    out = [{"id": r["id"], "vec": v.tolist(), "seq": r["dirty_seq"], "live_seq": r["live_seq"], "due_ms": d}
+    out = [{"id": r["id"], "vec": v.tolist(), "seq": r["dirty_seq"], "live_seq": r["live_seq"], "due_ms": d,
+            "read_ms": read_ms}
            for r, v, d in zip(rows, stored, due, strict=True)]
     report.written = len(write(driver, settings, "gnn/write_item_vectors", rows=out, model=runtime.card.tag))
     if owner is not None:
