@@ -9,6 +9,7 @@ from gnn.refresh import refresh
 from gnn.registry import active_card
 from ingest.pipeline import sync
 from ingest.writer import GraphWriter
+from interestgraph.graph import write
 from interestgraph.serve import recommend, similar
 from workers.tasks import refresh as refresh_task
 
@@ -133,3 +134,33 @@ def test_cli_json_and_clear_errors(settings, prefix, events_file):
     assert missing.stderr.strip() == f"interestgraph recommend: no user with id '{prefix}nobody' in the graph"
     bad = subprocess.run([*exe, "ingest", "/no/such/file.jsonl"], capture_output=True, text=True)
     assert bad.returncode == 2 and "no such file" in bad.stderr
+
+
+def test_item_buyer_during_refresh_keeps_it_dirty_as_of_the_read(driver, settings, prefix, events_file, tmp_path):
+    """An item whose new buyer arrives between the refresh's read and its write gets the vector and
+    stays dirty from the read on (how stale the vector is), not from its first mark; without a
+    buyer in between, the write clears the mark."""
+    writer = GraphWriter(driver, settings)
+    sync([events_file(shop(prefix))], writer, tmp_path / "d.jsonl", progress=False)
+    refresh(driver, settings, prefix=prefix)
+    item = f"{prefix}i1"
+    live = "MATCH (i:Item {id: $id}) RETURN coalesce(i.dirty_seq, 0) AS seq, coalesce(i.live_seq, 0) AS live_seq"
+    before = driver.execute_query(live, id=item).records[0]
+    late = {"event_id": f"{prefix}late", "user_id": f"{prefix}u9", "type": "purchase", "ts": 1795700800000,
+            "item_id": item}
+    sync([events_file([late], "late.jsonl")], writer, tmp_path / "d2.jsonl", progress=False)
+    first_mark = driver.execute_query("MATCH (i:Item {id: $id}) RETURN i.dirty_since.epochMillis AS ms",
+                                      id=item).records[0]["ms"]
+    read_ms = first_mark + 5_000  # the refresh read after the first mark; the new buyer came after the read
+    vec = [0.5] * settings.embedding_dim
+    row = {"id": item, "vec": vec, "seq": before["seq"], "live_seq": before["live_seq"], "due_ms": None,
+           "read_ms": read_ms}
+    assert [r["id"] for r in write(driver, settings, "gnn/write_item_vectors", rows=[row], model="m")] == [item]
+    got = driver.execute_query("MATCH (i:Item {id: $id}) RETURN i.dirty_since.epochMillis AS ms, "
+                               "i.embedding_fresh AS v, i.live_seq AS live_seq", id=item).records[0]
+    assert got["live_seq"] == before["live_seq"] + 1 and got["v"] == vec
+    assert got["ms"] == read_ms  # stale since the read, not since its first mark
+    current = {**row, "live_seq": got["live_seq"], "read_ms": read_ms + 1_000}
+    write(driver, settings, "gnn/write_item_vectors", rows=[current], model="m")
+    assert driver.execute_query("MATCH (i:Item {id: $id}) RETURN i.dirty_since IS NULL AS clean",
+                                id=item).records[0]["clean"]
