@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 256
 INTENT_K = 3
+INTENT_CANDIDATES = 50  # asked of the HNSW index for the best INTENT_K (its recall at k=3 is poor)
 # A query means a category when its cosine to the centroid reaches the encoder's "related" level
 # (textenc.encoders.RELATED_COSINE: 0.45 for BGE, 0.3 for MiniLM); index scores map cosine to (1 + cos) / 2.
 INTENT_MIN_COSINE = 0.3
@@ -120,7 +121,7 @@ class TextPass:
 
         def work(tx: Transaction) -> TextReport:
             done = run(tx, "ingest/write_query_texts", rows=rows, model=enc.model_id, k=INTENT_K,
-                       min_score=min_score)
+                       candidates=INTENT_CANDIDATES, min_score=min_score)
             meant = [r["id"] for r in done if r["categories"] and r["first"]]
             if meant:
                 searches = [dict(r) for r in run(tx, "ingest/searches_of_queries", ids=meant)]
