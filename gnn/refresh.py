@@ -191,7 +191,10 @@ def refresh_similar(driver: Driver, settings: Settings, user_ids: list[str], k: 
     """Replace these users' SIMILAR_TO edges by their ``k`` nearest users (the vector index's
     candidates, ranked by the fresh vectors)."""
     if user_ids:
-        write(driver, settings, "gnn/refresh_similar_users", ids=user_ids, k=k, candidates=similar_candidates(k))
+        # Searched in a read, written in a short write: the search holds no user's lock.
+        rows = [{"id": r["id"], "similar": r["similar"]}
+                for r in read(driver, settings, "gnn/nearest_users", ids=user_ids, k=k, candidates=similar_candidates(k))]
+        write(driver, settings, "gnn/write_similar_users", rows=sorted(rows, key=lambda r: r["id"]))
 
 
 def refresh_similar_pending(driver: Driver, settings: Settings, limit: int = 2_000, batch: int = 100,

@@ -16,7 +16,7 @@ item's live state) and :func:`sync_item_index` copies the ones that moved into `
 recommend takes the index's candidates and scores them with the fresh vectors.
 
 Similar-shopper search takes the index's candidates and ranks them by the fresh vectors
-(``serve/similar_users``, ``gnn/refresh_similar_users``), so the lag never shows in a score;
+(``serve/similar_users``, ``gnn/nearest_users``), so the lag never shows in a score;
 it can only hide a neighbour that moved far within the lag. Each copy records how long the
 index was behind (``indexed_lag_ms``), which ``interestgraph status`` reports.
 """
