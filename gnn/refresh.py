@@ -192,25 +192,33 @@ def refresh_similar(driver: Driver, settings: Settings, user_ids: list[str], k: 
     candidates, ranked by the fresh vectors)."""
     if user_ids:
         # Searched in a read, written in a short write: the search holds no user's lock.
-        rows = [{"id": r["id"], "similar": r["similar"]}
-                for r in read(driver, settings, "gnn/nearest_users", ids=user_ids, k=k, candidates=similar_candidates(k))]
+        found = read(driver, settings, "gnn/nearest_users", ids=user_ids, k=k, candidates=similar_candidates(k))
+        rows = [{"id": r["id"], "similar": r["similar"]} for r in found]
         write(driver, settings, "gnn/write_similar_users", rows=sorted(rows, key=lambda r: r["id"]))
 
 
 def refresh_similar_pending(driver: Driver, settings: Settings, limit: int = 2_000, batch: int = 100,
-                            min_age_ms: int = SIMILAR_MIN_AGE_MS, prefix: str = "") -> int:
-    """Bring SIMILAR_TO up to date for users re-embedded since it was computed.
+                            min_age_ms: int = SIMILAR_MIN_AGE_MS, prefix: str = "",
+                            max_seconds: float | None = None) -> int:
+    """Bring SIMILAR_TO up to date for users re-embedded since it was computed; returns how many.
 
     Kept off the embedding hot path (it costs more than the embedding itself: one vector
     search per user), at most every ``min_age_ms`` per user, in small transactions so the
-    locks it takes on users never hold up ingest for long. With a ``prefix``, only users whose
-    id starts with it.
+    locks it takes on users never hold up ingest for long. With ``max_seconds``, no batch
+    starts after that long but the first (the rest wait, oldest first, for the next run): a budget of time
+    rather than of users, because a search gets slower as the index and the graph grow. With a
+    ``prefix``, only users whose id starts with it.
     """
+    started = time.perf_counter()
     ids = [r["id"] for r in read(driver, settings, "gnn/pending_similar_users", limit=limit,
                                  now_ms=int(time.time() * 1000), min_age_ms=min_age_ms, prefix=prefix)]
+    done = 0
     for start in range(0, len(ids), batch):
+        if done and max_seconds is not None and time.perf_counter() - started > max_seconds:
+            break  # the first batch always runs, so every run makes progress
         refresh_similar(driver, settings, ids[start:start + batch])
-    return len(ids)
+        done += len(ids[start:start + batch])
+    return done
 
 
 @dataclass

@@ -23,6 +23,10 @@ RETRY = {
     "retry_backoff_max": 60,
     "max_retries": 8,
 }
+# SIMILAR_TO's share of the database: half a second of searches per 5 s run. It was a cap of 100
+# users a run; as searches slowed with the graph, those 100 took a third of a core by minute 8 of
+# a 1,000 events/s stream (a profile of Neo4j's transactions), on a machine with two.
+SIMILAR_BUDGET_S = 0.5
 
 
 @app.task(name="interestgraph.gnn.refresh", acks_late=True, **RETRY)
@@ -90,13 +94,14 @@ def prune_ledger(days: float = SETTINGS.ledger_days) -> int:
 
 
 @app.task(name="interestgraph.gnn.similar", acks_late=True, **RETRY)
-def similar(limit: int = 100, prefix: str = "") -> int:
-    """Refresh SIMILAR_TO for users re-embedded since it was last computed (``limit`` per run:
-    beat runs it every 5 s, so similarity costs a bounded share of the database's time); ``prefix``
-    limits it to ids starting with it."""
+def similar(limit: int = 100, prefix: str = "", max_seconds: float = SIMILAR_BUDGET_S) -> int:
+    """Refresh SIMILAR_TO for users re-embedded since it was last computed (at most ``limit``,
+    in batches of 20, none started after ``max_seconds``: beat runs it every 5 s, so similarity
+    costs a bounded share of the database's time); ``prefix`` limits it to ids starting with it."""
     from gnn.refresh import refresh_similar_pending
 
-    return refresh_similar_pending(resources.driver(), resources.settings(), limit=limit, prefix=prefix)
+    return refresh_similar_pending(resources.driver(), resources.settings(), limit=limit, batch=20, prefix=prefix,
+                                   max_seconds=max_seconds)
 
 
 @app.task(name="interestgraph.gnn.sync_user_index", acks_late=True, **RETRY)
