@@ -133,15 +133,23 @@ class UserUpdater:
         t1 = time.perf_counter()
         stored = rt.stored_users(rt.user_vectors(edge_lists))
         t2 = time.perf_counter()
-        out = [{"id": r["id"], "vec": vec.tolist(), "seq": r["seq"], "src_ms": r["accepted_ms"], "read_ms": read_ms}
+        k = rt.card.k
+        out = [{"id": r["id"], "vec": vec.tolist(), "seq": r["seq"], "src_ms": r["accepted_ms"], "read_ms": read_ms,
+                "cutoff_ms": kth_newest_ms(r["edges"], k)}
                for r, vec in zip(rows, stored, strict=True)]
-        written = write(self.driver, self.settings, "gnn/write_user_vectors", rows=out, model=rt.card.tag)
+        written = write(self.driver, self.settings, "gnn/write_user_vectors", rows=out, model=rt.card.tag, k=k)
         report.written = len(written)
         report.current = sum(1 for r in written if r["current"])
         if owner is not None:
             write(self.driver, self.settings, "gnn/release_leases", owner=owner, users=list(users), items=[])
         report.read_s, report.compute_s, report.write_s = t1 - t0, t2 - t1, time.perf_counter() - t2
         return report
+
+
+def kth_newest_ms(edges: Sequence[Sequence[Any]], k: int) -> int | None:
+    """The last touch of the ``k``-th newest of ``gnn/recent_behaviour``'s edges (None: fewer than
+    ``k``): the cutoff a later read may start from, since it can only have risen since."""
+    return min(int(e[3]) for e in edges) if len(edges) >= k else None
 
 
 class UpdateBehind:

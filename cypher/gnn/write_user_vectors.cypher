@@ -3,9 +3,11 @@
 // The exact vector goes to embedding_fresh, which no index covers, so an event never waits for an
 // HNSW insert; index_due_ms (the oldest fresh vector the index does not hold yet) queues the user
 // for gnn/copy_user_vectors_to_index, which copies changed vectors into the indexed embedding in bulk.
-// $rows: [{id, vec: [float], seq, src_ms, read_ms}] (seq: dirty_seq when the edges were read;
-// src_ms: the newest event acceptance the vector includes; read_ms: when they were read),
-// $model: string
+// $rows: [{id, vec: [float], seq, src_ms, read_ms, cutoff_ms}] (seq: dirty_seq when the edges were read;
+// src_ms: the newest event acceptance the vector includes; read_ms: when they were read;
+// cutoff_ms: the last_at of the k-th newest edge read, null if the user had fewer than k),
+// $model: string, $k: int (how many newest edges the model reads; cutoff_ms is gnn/recent_behaviour's
+// to reuse for any k up to this one)
 // Returns: id, current (false when events committed after the read: the user stays dirty, as
 // of the read, and the update those events trigger writes again). Writing a vector that is
 // already a little behind is still progress, so a shopper acting non-stop is never starved.
@@ -17,5 +19,7 @@ WITH u, row, now, coalesce(u.dirty_seq, 0) = row.seq AS current
 SET u.embedding_fresh = row.vec, u.embedding_model = $model, u.embedded_at = now, u.embedded_src_ms = row.src_ms,
     u.embedded_seq = row.seq, u.refreshes = coalesce(u.refreshes, 0) + 1, u.embed_error = null,
     u.index_due_ms = coalesce(u.index_due_ms, now.epochMillis),
-    u.dirty_since = CASE WHEN current THEN null ELSE datetime({epochMillis: row.read_ms}) END
+    u.dirty_since = CASE WHEN current THEN null ELSE datetime({epochMillis: row.read_ms}) END,
+    u.recent_cutoff_ms = CASE WHEN row.cutoff_ms IS NULL THEN u.recent_cutoff_ms ELSE row.cutoff_ms END,
+    u.recent_cutoff_k = CASE WHEN row.cutoff_ms IS NULL THEN u.recent_cutoff_k ELSE $k END
 RETURN row.id AS id, current

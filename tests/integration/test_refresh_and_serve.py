@@ -9,7 +9,7 @@ from gnn.refresh import refresh
 from gnn.registry import active_card
 from ingest.pipeline import sync
 from ingest.writer import GraphWriter
-from interestgraph.graph import write
+from interestgraph.graph import read, write
 from interestgraph.serve import recommend, similar
 from workers.tasks import refresh as refresh_task
 
@@ -164,3 +164,43 @@ def test_item_buyer_during_refresh_keeps_it_dirty_as_of_the_read(driver, setting
     write(driver, settings, "gnn/write_item_vectors", rows=[current], model="m")
     assert driver.execute_query("MATCH (i:Item {id: $id}) RETURN i.dirty_since IS NULL AS clean",
                                 id=item).records[0]["clean"]
+
+
+def test_recent_read_from_a_kept_cutoff_returns_the_same_edges(driver, settings, prefix, events_file, tmp_path):
+    """gnn/recent_behaviour starting from the cutoff a user keeps returns exactly what the full
+    two-pass read does, after newer edges, a re-touched old edge and a late old event; a cutoff
+    kept for fewer edges than asked is not used; the per-event write keeps the model's cutoff."""
+    writer, user = GraphWriter(driver, settings), f"{prefix}u0"
+    k = active_card(settings).k
+
+    def view(n: int, item: int, minute: int) -> dict:
+        return {"event_id": f"{prefix}e{n}", "user_id": user, "type": "view", "ts": 1795600800000 + minute * 60_000,
+                "item_id": f"{prefix}i{item}"}
+
+    sync([events_file([view(n, n, 10 + n) for n in range(k + 5)])], writer, tmp_path / "d.jsonl", progress=False)
+    refresh(driver, settings, users=[user], similar=False)
+    kept = driver.execute_query("MATCH (u:User {id: $id}) RETURN u.recent_cutoff_ms AS ms, u.recent_cutoff_k AS k",
+                                id=user).records[0]
+    assert (kept["ms"], kept["k"]) == (1795600800000 + (10 + 5) * 60_000, k)  # the k-th newest of k + 5
+
+    def recent(kk: int, cached: bool) -> list:
+        if not cached:
+            driver.execute_query("MATCH (u:User {id: $id}) SET u.saved = [u.recent_cutoff_ms, u.recent_cutoff_k] "
+                                 "REMOVE u.recent_cutoff_ms, u.recent_cutoff_k", id=user)
+        try:
+            return [r["edges"] for r in read(driver, settings, "gnn/recent_behaviour", ids=[user], k=kk)]
+        finally:
+            if not cached:
+                driver.execute_query("MATCH (u:User {id: $id}) SET u.recent_cutoff_ms = u.saved[0], "
+                                     "u.recent_cutoff_k = u.saved[1] REMOVE u.saved", id=user)
+
+    assert recent(k, cached=True) == recent(k, cached=False)
+    # Newer edges, an old edge touched again, a late event older than the cutoff: the kept cutoff is old now.
+    later = [view(1000, 1000, 500), view(1001, 2, 501), view(1002, 1002, 0)]
+    sync([events_file(later, "later.jsonl")], writer, tmp_path / "d2.jsonl", progress=False)
+    got = recent(k, cached=True)
+    assert got == recent(k, cached=False)
+    targets = [e[1] for e in got[0]]
+    assert targets[:2] == [f"{prefix}i2", f"{prefix}i1000"] and f"{prefix}i1002" not in targets
+    assert len(recent(k + 3, cached=True)[0]) == k + 3  # kept for k: the full read for more
+    assert recent(k + 3, cached=True) == recent(k + 3, cached=False)
