@@ -33,6 +33,7 @@ from neo4j import Driver
 from tqdm import tqdm
 
 from bench.namespace import delete_namespace
+from bench.txprofile import TransactionSampler
 from gnn.refresh import refresh
 from gnn.user_index import sync_user_index
 from ingest.pipeline import sync_records
@@ -219,8 +220,9 @@ def _wait_for_drain(driver: Driver, settings: Settings, prefix: str, n: int, dea
 
 
 def measure_rate(driver: Driver, settings: Settings, *, rate: int, duration: float, users: int, items: int,
-                 drain_timeout: float, out_dir: Path, progress: bool) -> dict[str, Any]:
-    """Freshness at one event rate: seed, stream through the production processes, wait, measure."""
+                 drain_timeout: float, out_dir: Path, progress: bool, profile: bool = False) -> dict[str, Any]:
+    """Freshness at one event rate: seed, stream through the production processes, wait, measure
+    (with ``profile``, where Neo4j's time went during the stream: ``bench.txprofile``)."""
     prefix = f"fr{uuid.uuid4().hex[:6]}-"
     stream = StreamSpec.parse(f"{settings.broker_url.rstrip('/')}/{prefix}events")
     client = stream.client(settings.redis_password)
@@ -244,14 +246,19 @@ def measure_rate(driver: Driver, settings: Settings, *, rate: int, duration: flo
             monitor.start()
             running.callback(monitor.join, 10)
             running.callback(stop.set)
+            sampler = TransactionSampler(driver, settings).start() if profile else None
             accepted = _publish_at_rate(client, stream, records, rate, progress)
             stream_end = time.monotonic()
+            if sampler is not None:
+                sampler.stop()
             say("stream done; waiting for the backlog to drain")
             drained_at = _wait_for_drain(driver, settings, prefix, len(records), stream_end + drain_timeout)
             time.sleep(2 * POLL_S)
         result = _rate_result(driver, settings, prefix, trace, accepted, rate=rate, duration=duration,
                               n=len(records), elapsed=(t0, stream_end, drained_at), graph=(users, items))
         result["plot"] = str(plot(trace, accepted, t0, out_dir / f"freshness-{rate}.png", rate))
+        if sampler is not None:
+            result["neo4j_profile"] = sampler.report(stream_end - t0)
     return result
 
 
@@ -347,7 +354,7 @@ def plot(trace: Trace, accepted: list[tuple[str, int]], t0: float, path: Path, r
 
 def benchmark_freshness(driver: Driver, settings: Settings, *, rates: list[int], duration: float = 60.0,
                         users: int = 5_000, items: int = 2_000, drain_timeout: float = 60.0,
-                        progress: bool = True) -> dict[str, Any]:
+                        progress: bool = True, profile: bool = False) -> dict[str, Any]:
     """Freshness at each rate, and the highest with p95 within 1 s and nothing lost (also in bench/freshness.json)."""
     conflict = beat_conflict(settings.home)
     if conflict is not None:
@@ -355,7 +362,8 @@ def benchmark_freshness(driver: Driver, settings: Settings, *, rates: list[int],
     out_dir = settings.home / "bench"
     out_dir.mkdir(parents=True, exist_ok=True)
     runs = [measure_rate(driver, settings, rate=r, duration=duration, users=users, items=items,
-                     drain_timeout=drain_timeout, out_dir=out_dir, progress=progress) for r in rates]
+                     drain_timeout=drain_timeout, out_dir=out_dir, progress=progress, profile=profile)
+            for r in rates]
     ok = [r["rate_events_per_s"] for r in runs
           if r["gnn_p95_s"] is not None and r["gnn_p95_s"] <= 1.0 and r["lost_events"] == 0]
     summary: dict[str, Any] = {**runs[0]} if len(runs) == 1 else {"runs": runs}

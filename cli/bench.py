@@ -37,6 +37,8 @@ def bench(what: Annotated[Benchmark, typer.Argument(metavar="WHAT", help="ingest
           batch_size: Annotated[int, count_option("--batch-size")] = 10000,
           no_baseline: Annotated[bool, typer.Option("--no-baseline", help="skip the LOAD CSV baseline")] = False,
           keep: Annotated[bool, typer.Option("--keep", help="keep the benchmark's nodes afterwards")] = False,
+          profile: Annotated[bool, typer.Option(
+              "--profile", help="freshness: where Neo4j's time went, by statement (neo4j_profile)")] = False,
           as_json: JsonFlag = False) -> None:
     """Run one benchmark and print its JSON result."""
     s = settings()
@@ -50,7 +52,7 @@ def bench(what: Annotated[Benchmark, typer.Argument(metavar="WHAT", help="ingest
 
         with driver(s) as d:
             out = freshness(d, s, rates=rate or [500], duration=duration, users=users, items=items,
-                            progress=progress)
+                            progress=progress, profile=profile)
     elif what is Benchmark.recall:
         from bench.recall import benchmark_recall as recall
 
