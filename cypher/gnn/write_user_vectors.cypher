@@ -19,7 +19,9 @@ WITH u, row, now, coalesce(u.dirty_seq, 0) = row.seq AS current
 SET u.embedding_fresh = row.vec, u.embedding_model = $model, u.embedded_at = now, u.embedded_src_ms = row.src_ms,
     u.embedded_seq = row.seq, u.refreshes = coalesce(u.refreshes, 0) + 1, u.embed_error = null,
     u.index_due_ms = coalesce(u.index_due_ms, now.epochMillis),
-    u.dirty_since = CASE WHEN current THEN null ELSE datetime({epochMillis: row.read_ms}) END,
-    u.recent_cutoff_ms = CASE WHEN row.cutoff_ms IS NULL THEN u.recent_cutoff_ms ELSE row.cutoff_ms END,
-    u.recent_cutoff_k = CASE WHEN row.cutoff_ms IS NULL THEN u.recent_cutoff_k ELSE $k END
+    u.dirty_since = CASE WHEN current THEN null ELSE datetime({epochMillis: row.read_ms}) END
+// Only a user with k edges has a cutoff to keep; the others' writes stay as they were (a CASE that
+// set the two properties to themselves measured 6% slower per-event ingest in two interleaved runs).
+FOREACH (_ IN CASE WHEN row.cutoff_ms IS NULL THEN [] ELSE [1] END |
+  SET u.recent_cutoff_ms = row.cutoff_ms, u.recent_cutoff_k = $k)
 RETURN row.id AS id, current
