@@ -33,7 +33,6 @@ from neo4j import Driver
 from tqdm import tqdm
 
 from bench.namespace import delete_namespace
-from bench.txprofile import TransactionSampler
 from gnn.refresh import refresh
 from gnn.user_index import sync_user_index
 from ingest.pipeline import sync_records
@@ -45,6 +44,7 @@ from interestgraph.constants import DAY_MS
 from interestgraph.errors import ConfigError
 from interestgraph.graph import read, write
 from interestgraph.settings import Settings
+from interestgraph.txprofile import TransactionSampler
 from workers.beats import beat_conflict
 
 POLL_S = 0.5  # the latency comes from the server-side write times, not from when the monitor looks

@@ -1,5 +1,6 @@
 """Where Neo4j's time goes, by statement: a sampling profile of its running transactions.
 
+An engineer's tool beside the graph handle (benchmarks use it; the tests may not import them).
 Community has no query log, so ``bench freshness --profile`` asks ``SHOW TRANSACTIONS`` every
 50 ms which registered statement each open transaction is running (the statement text is matched
 against :mod:`interestgraph.cypher_registry`; a transaction between statements, or committing,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bench.txprofile import Sample, label_rows, summarise
 from interestgraph.cypher_registry import statement_text
+from interestgraph.txprofile import Sample, label_rows, summarise
 
 WRITE = statement_text("gnn/write_user_vectors")
 
