@@ -350,14 +350,15 @@ def test_recommend_why_prints_one_supporting_path_per_item(g, capsys):
 
 def test_refresh_similar_replaces_the_edges_it_found(driver, settings, g):
     p = g["p"]
+    edges = ("MATCH (b:User {id: $id})-[s:SIMILAR_TO]->(n) RETURN n.id AS id, s.score AS score, "
+             "b.similar_at IS NOT NULL AS marked ORDER BY score DESC")
     try:
-        for k in (3, 2):  # a second, smaller refresh leaves exactly its own k edges
-            refresh_similar(driver, settings, [f"{p}b"], k=k)
-        rows = driver.execute_query(
-            "MATCH (b:User {id: $id})-[s:SIMILAR_TO]->(n) RETURN n.id AS id, s.score AS score, "
-            "b.similar_at IS NOT NULL AS marked ORDER BY score DESC", id=f"{p}b").records
-        assert len(rows) == 2
-        assert rows[0]["id"] == f"{p}a" and math.isclose(rows[0]["score"], 1.0, rel_tol=1e-3)
-        assert rows[0]["score"] >= rows[1]["score"] and all(r["marked"] for r in rows)
+        # How many neighbours exist depends on what else the index holds (a fresh database: only a).
+        refresh_similar(driver, settings, [f"{p}b"], k=3)
+        found = len(driver.execute_query(edges, id=f"{p}b").records)
+        refresh_similar(driver, settings, [f"{p}b"], k=1)  # a smaller refresh leaves exactly its own edges
+        rows = driver.execute_query(edges, id=f"{p}b").records
+        assert found >= 1 and len(rows) == 1
+        assert rows[0]["id"] == f"{p}a" and math.isclose(rows[0]["score"], 1.0, rel_tol=1e-3) and rows[0]["marked"]
     finally:
         driver.execute_query("MATCH (:User {id: $id})-[s:SIMILAR_TO]->() DELETE s", id=f"{p}b")
