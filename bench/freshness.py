@@ -222,7 +222,7 @@ def _wait_for_drain(driver: Driver, settings: Settings, prefix: str, n: int, dea
 def measure_rate(driver: Driver, settings: Settings, *, rate: int, duration: float, users: int, items: int,
                  drain_timeout: float, out_dir: Path, progress: bool, profile: bool = False) -> dict[str, Any]:
     """Freshness at one event rate: seed, stream through the production processes, wait, measure
-    (with ``profile``, where Neo4j's time went during the stream: ``bench.txprofile``)."""
+    (with ``profile``, where Neo4j's time went during the stream: ``interestgraph.txprofile``)."""
     prefix = f"fr{uuid.uuid4().hex[:6]}-"
     stream = StreamSpec.parse(f"{settings.broker_url.rstrip('/')}/{prefix}events")
     client = stream.client(settings.redis_password)

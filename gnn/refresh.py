@@ -193,8 +193,8 @@ def refresh_similar(driver: Driver, settings: Settings, user_ids: list[str], k: 
     if user_ids:
         # Searched in a read, written in a short write: the search holds no user's lock.
         found = read(driver, settings, "gnn/nearest_users", ids=user_ids, k=k, candidates=similar_candidates(k))
-        rows = [{"id": r["id"], "similar": r["similar"]} for r in found]
-        write(driver, settings, "gnn/write_similar_users", rows=sorted(rows, key=lambda r: r["id"]))
+        rows = sorted(({"id": r["id"], "similar": r["similar"]} for r in found), key=lambda r: r["id"])
+        write(driver, settings, "gnn/write_similar_users", rows=rows)
 
 
 def refresh_similar_pending(driver: Driver, settings: Settings, limit: int = 2_000, batch: int = 100,
@@ -216,8 +216,9 @@ def refresh_similar_pending(driver: Driver, settings: Settings, limit: int = 2_0
     for start in range(0, len(ids), batch):
         if done and max_seconds is not None and time.perf_counter() - started > max_seconds:
             break  # the first batch always runs, so every run makes progress
-        refresh_similar(driver, settings, ids[start:start + batch])
-        done += len(ids[start:start + batch])
+        chunk = ids[start:start + batch]
+        refresh_similar(driver, settings, chunk)
+        done += len(chunk)
     return done
 
 

@@ -17,14 +17,14 @@
 // edges: [[type, target id, first_ms, last_ms, count, sentiment, target content_seq]].
 UNWIND $ids AS id
 MATCH (u:User {id: id})
-CALL (u) {
-  WITH u WHERE coalesce(u.recent_cutoff_k, 0) < $k  // else no edge is walked (min() of none: null)
+WITH u, id, coalesce(u.recent_cutoff_k, 0) >= $k AS kept
+CALL (u, kept) {
+  WITH u WHERE NOT kept  // else no edge is walked (min() of none: null)
   MATCH (u)-[r:VIEWED|CLICKED|ADDED_TO_CART|PURCHASED|REVIEWED|SEARCHED]->()
   WITH r.last_at AS t ORDER BY t DESC LIMIT $k
   RETURN min(t) AS walked
 }
-WITH u, id, CASE WHEN coalesce(u.recent_cutoff_k, 0) >= $k THEN datetime({epochMillis: u.recent_cutoff_ms})
-                 ELSE walked END AS cutoff
+WITH u, id, CASE WHEN kept THEN datetime({epochMillis: u.recent_cutoff_ms}) ELSE walked END AS cutoff
 CALL (u, cutoff) {
   MATCH (u)-[r:VIEWED|CLICKED|ADDED_TO_CART|PURCHASED|REVIEWED|SEARCHED]->(x)
   WHERE r.last_at >= cutoff
